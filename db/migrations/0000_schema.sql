@@ -264,6 +264,7 @@ CREATE TABLE "ledger_entries" (
 	"reverses_entry_id" bigint,
 	"campaign_id" integer,
 	"donation_id" uuid,
+	"campaign_value_minor" bigint,
 	"created_by" text DEFAULT 'system' NOT NULL,
 	"reason" text,
 	"metadata" jsonb,

@@ -76,6 +76,12 @@ export const ledgerEntries = pgTable(
     reversesEntryId: bigint('reverses_entry_id', { mode: 'number' }),
     campaignId: integer('campaign_id').references(() => campaigns.id),
     donationId: uuid('donation_id').references(() => donations.id),
+    /**
+     * What this entry adds to its campaign's "raised" figure, in the campaign's currency at the
+     * gift's recorded rate (gifts, refunds, disputes). Lets totals be recomputed from the ledger
+     * when a gift settles in another currency than its campaign's.
+     */
+    campaignValueMinor: minor('campaign_value_minor'),
     createdBy: text('created_by').notNull().default('system'),
     reason: text('reason'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),

@@ -1,0 +1,426 @@
+// The matching engine (DESIGN.md "Matching", ledger.md §3): a match reservation is a pending
+// transfer against a pledge's cap, taken at checkout, posted when the gift settles, voided when
+// the checkout ends without paying, and reversed (proportionally) by refunds and lost disputes.
+// Freed cap goes to earlier gifts left unmatched, oldest first.
+//
+// Lock order, everywhere: the gift's donation row → the campaign's pledges in priority order
+// (lockPledges) → per-donor counters → the campaign totals row. Every function here that moves a
+// pledge's matched amount also moves the campaign's matched total, in the same transaction.
+import { and, eq, inArray, lt, sql } from 'drizzle-orm'
+import { formatMoney, isCurrency } from '#app/utils/money.ts'
+import type { Executor } from '#db/client.ts'
+import { campaigns, matchPledges } from '#db/schema/catalog.ts'
+import { donations } from '#db/schema/giving.ts'
+import { campaignTotals, matchReservations } from '#db/schema/matching.ts'
+import {
+  allocateMatch,
+  isLocked,
+  proportionalKeep,
+  unlockReached,
+  type AllocationResult,
+  type Limit,
+  type PledgeState,
+} from './match-rules.ts'
+import {
+  capRoom,
+  donorRooms,
+  giftColumns,
+  giftMatches,
+  lockGift,
+  lockPledges,
+  movePledge,
+  readPledges,
+  recordMatch,
+  type Gift,
+  type Pledge,
+} from './match-store.server.ts'
+import { addToTotals } from './totals.server.ts'
+
+export class MatchingError extends Error {
+  override name = 'MatchingError'
+}
+
+function giftTerms(gift: Gift) {
+  return { madeAt: gift.createdAt, designationId: gift.designationId, installment: gift.installment }
+}
+
+function money(amountMinor: number, currency: string) {
+  return isCurrency(currency) ? formatMoney(amountMinor, currency) : `${amountMinor} ${currency} minor units`
+}
+
+const limitWords: Record<Exclude<Limit, 'none'>, string> = {
+  cap: 'the match cap was reached',
+  per_gift_max: "the pledge's per-gift maximum",
+  per_donor_max: "the pledge's per-donor maximum",
+}
+
+export interface QuoteLine {
+  pledgeId: number
+  partnerName: string
+  amountMinor: number
+  limitedBy: Limit
+}
+
+export interface MatchQuote {
+  currency: string
+  giftValueMinor: number
+  lines: QuoteLine[]
+  totalMatchMinor: number
+  /** The whole gift is matched as far as the pledges' ratios go. */
+  fullyMatched: boolean
+  /** Challenge pledges that will match this gift only if the campaign reaches their target. */
+  challenges: { partnerName: string; unlockMinRaisedMinor: number | null; unlockMinDonors: number | null }[]
+  expiresAt: Date | null
+}
+
+function quote(pledges: Pledge[], result: AllocationResult, valueMinor: number, expiresAt: Date | null): MatchQuote {
+  const byId = new Map(pledges.map((p) => [p.id, p]))
+  const lines = result.allocations.map((a) => ({
+    pledgeId: a.pledgeId,
+    partnerName: byId.get(a.pledgeId)!.partnerName,
+    amountMinor: a.amountMinor,
+    limitedBy: a.limitedBy,
+  }))
+  return {
+    currency: pledges[0]?.currency ?? '',
+    giftValueMinor: valueMinor,
+    lines,
+    totalMatchMinor: lines.reduce((sum, l) => sum + l.amountMinor, 0),
+    fullyMatched: lines.length > 0 && result.unmatchedPortionMinor === 0,
+    challenges: result.skipped
+      .filter((s) => s.reason === 'locked')
+      .map((s) => byId.get(s.pledgeId)!)
+      .map((p) => ({ partnerName: p.partnerName, unlockMinRaisedMinor: p.unlockMinRaisedMinor, unlockMinDonors: p.unlockMinDonors })),
+    expiresAt,
+  }
+}
+
+async function pledgeStates(tx: Executor, pledges: Pledge[], gift: Gift, own: Map<number, number> = new Map()) {
+  const rooms = await donorRooms(tx, pledges, gift.donorId)
+  const held = await giftMatches(tx, gift.id)
+  return pledges.map<PledgeState>((p) => ({
+    terms: p,
+    // What this gift itself holds in reservation is available to it.
+    availableMinor: capRoom(p) + (own.get(p.id) ?? 0),
+    giftMatchedMinor: held.get(p.id)?.amountMinor ?? 0,
+    donorRoomMinor: rooms.has(p.id) ? rooms.get(p.id)! + (own.get(p.id) ?? 0) : null,
+  }))
+}
+
+/** Voids these pledges' reservations held past `now` (all of them when `now` is null). */
+async function expireStale(tx: Executor, pledges: Pledge[], now: Date | null): Promise<boolean> {
+  const expired = await tx
+    .update(matchReservations)
+    .set({ status: 'expired', resolvedAt: now ?? new Date() })
+    .where(
+      and(
+        inArray(matchReservations.pledgeId, pledges.map((p) => p.id)),
+        eq(matchReservations.status, 'held'),
+        now ? lt(matchReservations.expiresAt, now) : undefined,
+      ),
+    )
+    .returning({ pledgeId: matchReservations.pledgeId, donorId: matchReservations.donorId, amountMinor: matchReservations.amountMinor })
+  for (const row of expired) {
+    await movePledge(tx, pledges.find((p) => p.id === row.pledgeId)!, row.donorId, { reservedMinor: -row.amountMinor })
+  }
+  return expired.length > 0
+}
+
+/**
+ * Reserves the match a pending gift would earn, until `expiresAt`. Concurrent checkouts near the
+ * cap queue on the pledge rows, so none can reserve what another already holds. Calling it again
+ * for the same gift returns what is already reserved.
+ */
+export async function reserveMatch(
+  tx: Executor,
+  { donationId, expiresAt, now = new Date() }: { donationId: string; expiresAt: Date; now?: Date },
+): Promise<MatchQuote> {
+  const gift = await lockGift(tx, donationId)
+  if (!gift) throw new MatchingError(`donation ${donationId} does not exist`)
+  const pledges = await lockPledges(tx, gift.campaignId)
+  const existing = await tx
+    .select({ pledgeId: matchReservations.pledgeId, amountMinor: matchReservations.amountMinor, portionMinor: matchReservations.portionMinor, expiresAt: matchReservations.expiresAt })
+    .from(matchReservations)
+    .where(eq(matchReservations.donationId, donationId))
+  if (existing.length > 0 || gift.status !== 'pending') {
+    const allocations = existing.map((r) => ({ pledgeId: r.pledgeId, amountMinor: r.amountMinor, portionMinor: r.portionMinor, limitedBy: 'none' as const }))
+    const covered = allocations.reduce((sum, a) => sum + a.portionMinor, 0)
+    return quote(pledges, { allocations, skipped: [], unmatchedPortionMinor: gift.campaignAmountMinor - covered, shortfallMinor: 0 }, gift.campaignAmountMinor, existing[0]?.expiresAt ?? null)
+  }
+  let result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.campaignAmountMinor)
+  // Only when the cap is what stops us is it worth voiding abandoned checkouts' holds first.
+  if (result.shortfallMinor > 0 && (await expireStale(tx, pledges, now))) {
+    result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.campaignAmountMinor)
+  }
+  for (const allocation of result.allocations) {
+    const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
+    await tx.insert(matchReservations).values({
+      pledgeId: pledge.id,
+      donationId,
+      donorId: gift.donorId,
+      amountMinor: allocation.amountMinor,
+      portionMinor: allocation.portionMinor,
+      expiresAt,
+      createdAt: now,
+    })
+    await movePledge(tx, pledge, gift.donorId, { reservedMinor: allocation.amountMinor })
+  }
+  return quote(pledges, result, gift.campaignAmountMinor, expiresAt)
+}
+
+/** What a gift of this value would be matched now, without reserving anything. */
+export async function previewMatch(
+  exec: Executor,
+  gift: Omit<Gift, 'id' | 'status' | 'chargedMinor' | 'refundedMinor' | 'lostDisputeMinor' | 'matchShortfallMinor' | 'settledAt'>,
+): Promise<MatchQuote> {
+  const pledges = await readPledges(exec, gift.campaignId)
+  const states = pledges.map<PledgeState>((p) => ({ terms: p, availableMinor: capRoom(p), giftMatchedMinor: 0, donorRoomMinor: null }))
+  return quote(pledges, allocateMatch(states, giftTerms(gift as Gift), gift.campaignAmountMinor), gift.campaignAmountMinor, null)
+}
+
+/**
+ * A gift has settled at `valueMinor` (campaign currency): turn its reservations into matches,
+ * recomputed from the settled value. A reservation that expired meanwhile no longer holds cap,
+ * so the gift is matched from whatever remains, and the note says so. The caller holds the gift's
+ * row lock (settlement does).
+ */
+export async function settleMatch(tx: Executor, gift: Gift, at: Date): Promise<number> {
+  const pledges = await lockPledges(tx, gift.campaignId)
+  if (pledges.length === 0) return 0
+  const reservations = await tx
+    .select({ pledgeId: matchReservations.pledgeId, amountMinor: matchReservations.amountMinor, status: matchReservations.status })
+    .from(matchReservations)
+    .where(eq(matchReservations.donationId, gift.id))
+  const held = new Map(reservations.filter((r) => r.status === 'held').map((r) => [r.pledgeId, r.amountMinor]))
+  const result = allocateMatch(await pledgeStates(tx, pledges, gift, held), giftTerms(gift), gift.campaignAmountMinor)
+  if (held.size > 0) {
+    await tx
+      .update(matchReservations)
+      .set({ status: 'converted', resolvedAt: at })
+      .where(and(eq(matchReservations.donationId, gift.id), eq(matchReservations.status, 'held')))
+    for (const [pledgeId, amountMinor] of held) {
+      await movePledge(tx, pledges.find((p) => p.id === pledgeId)!, gift.donorId, { reservedMinor: -amountMinor })
+    }
+  }
+  let matched = 0
+  for (const allocation of result.allocations) {
+    const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
+    const reservation = reservations.find((r) => r.pledgeId === pledge.id)
+    const notes = [`Matched ${money(allocation.amountMinor, pledge.currency)} by ${pledge.partnerName} (${pledge.ratioNum}:${pledge.ratioDen})`]
+    if (reservation?.status === 'held') notes.push(`${money(reservation.amountMinor, pledge.currency)} was reserved at checkout`)
+    if (reservation && reservation.status !== 'held') notes.push(`the checkout's reservation had ${reservation.status}, so this came from the cap that remained`)
+    if (!reservation) notes.push('nothing was reserved at checkout')
+    if (allocation.limitedBy !== 'none') notes.push(`limited by ${limitWords[allocation.limitedBy]}`)
+    await recordMatch(tx, {
+      pledge,
+      kind: 'earned',
+      donationId: gift.id,
+      donorId: gift.donorId,
+      designationId: gift.designationId,
+      amountMinor: allocation.amountMinor,
+      portionMinor: allocation.portionMinor,
+      sourceKey: `settle:${gift.id}`,
+      note: `${notes.join('; ')}.`,
+      at,
+    })
+    matched += allocation.amountMinor
+  }
+  await setShortfall(tx, gift.id, result.shortfallMinor)
+  await addToTotals(tx, gift.campaignId, { matchedMinor: matched })
+  return matched
+}
+
+async function setShortfall(tx: Executor, donationId: string, shortfallMinor: number) {
+  await tx.update(donations).set({ matchShortfallMinor: shortfallMinor }).where(eq(donations.id, donationId))
+}
+
+/**
+ * The checkout ended without paying (expired, failed, cancelled): void what it held, and let the
+ * freed cap match earlier gifts that were left short.
+ */
+export async function releaseReservations(
+  tx: Executor,
+  { donationId, status, at = new Date() }: { donationId: string; status: 'released' | 'expired'; at?: Date },
+): Promise<void> {
+  const gift = await lockGift(tx, donationId)
+  if (!gift) throw new MatchingError(`donation ${donationId} does not exist`)
+  const pledges = await lockPledges(tx, gift.campaignId)
+  const voided = await tx
+    .update(matchReservations)
+    .set({ status, resolvedAt: at })
+    .where(and(eq(matchReservations.donationId, donationId), eq(matchReservations.status, 'held')))
+    .returning({ pledgeId: matchReservations.pledgeId, amountMinor: matchReservations.amountMinor })
+  for (const row of voided) {
+    await movePledge(tx, pledges.find((p) => p.id === row.pledgeId)!, gift.donorId, { reservedMinor: -row.amountMinor })
+  }
+  if (voided.length > 0) await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause: `${status}:${donationId}`, at })
+}
+
+/** The sweeper: voids every reservation past its hold, a gift at a time. Returns how many gifts. */
+export async function releaseExpiredReservations(
+  db: { transaction: Executor['transaction'] },
+  now = new Date(),
+  batch = 100,
+): Promise<number> {
+  const due = await db.transaction((tx) =>
+    tx
+      .selectDistinct({ donationId: matchReservations.donationId })
+      .from(matchReservations)
+      .where(and(eq(matchReservations.status, 'held'), lt(matchReservations.expiresAt, now)))
+      .limit(batch),
+  )
+  for (const { donationId } of due) {
+    await db.transaction((tx) => releaseReservations(tx, { donationId, status: 'expired', at: now }))
+  }
+  return due.length
+}
+
+/**
+ * A gift's matchable value fell (a refund, a lost dispute): reverse each pledge's match on it in
+ * proportion, then offer the freed cap to gifts left short. `cause` keys the rows (idempotent).
+ */
+export async function reduceMatch(
+  tx: Executor,
+  gift: Gift,
+  { beforeMinor, afterMinor, cause, at }: { beforeMinor: number; afterMinor: number; cause: string; at: Date },
+): Promise<void> {
+  if (afterMinor >= beforeMinor) return
+  const pledges = await lockPledges(tx, gift.campaignId)
+  const held = await giftMatches(tx, gift.id)
+  let reversed = 0
+  for (const pledge of pledges) {
+    const current = held.get(pledge.id)
+    if (!current || current.amountMinor <= 0) continue
+    const amount = current.amountMinor - proportionalKeep(current.amountMinor, beforeMinor, afterMinor)
+    const portion = current.portionMinor - proportionalKeep(current.portionMinor, beforeMinor, afterMinor)
+    if (amount <= 0) continue
+    const written = await recordMatch(tx, {
+      pledge,
+      kind: 'reversed',
+      donationId: gift.id,
+      donorId: gift.donorId,
+      designationId: gift.designationId,
+      amountMinor: -amount,
+      portionMinor: -portion,
+      sourceKey: `${cause}:${gift.id}`,
+      note: `Reversed ${money(amount, pledge.currency)} of ${pledge.partnerName}'s match: ${cause.split(':')[0]} took the gift's matchable value from ${money(beforeMinor, pledge.currency)} to ${money(afterMinor, pledge.currency)}.`,
+      at,
+    })
+    if (written) reversed += amount
+  }
+  await setShortfall(tx, gift.id, proportionalKeep(gift.matchShortfallMinor, beforeMinor, afterMinor))
+  await addToTotals(tx, gift.campaignId, { matchedMinor: -reversed })
+  await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause, at })
+}
+
+/** A gift's matchable value rose again (a refund that failed): it may be matched again, by age. */
+export async function restoreMatchable(
+  tx: Executor,
+  gift: Gift,
+  { addedMinor, cause, at }: { addedMinor: number; cause: string; at: Date },
+): Promise<void> {
+  if (addedMinor <= 0) return
+  const pledges = await lockPledges(tx, gift.campaignId)
+  await setShortfall(tx, gift.id, gift.matchShortfallMinor + addedMinor)
+  await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause, at })
+}
+
+/**
+ * Offers free cap to settled gifts left short, oldest first. Gifts another transaction is changing
+ * right now are skipped (SKIP LOCKED) rather than waited for, which would invert the lock order;
+ * the sweeper offers them cap again later.
+ */
+export async function matchRetrospectively(
+  tx: Executor,
+  pledges: Pledge[],
+  { campaignId, cause, at }: { campaignId: number; cause: string; at: Date },
+): Promise<number> {
+  const hasRoom = () => pledges.some((p) => !isLocked(p) && !p.closedAt && capRoom(p) > 0)
+  if (!hasRoom()) return 0
+  const waiting = (await tx
+    .select(giftColumns)
+    .from(donations)
+    .where(and(eq(donations.campaignId, campaignId), eq(donations.status, 'succeeded'), sql`${donations.matchShortfallMinor} > 0`))
+    .orderBy(donations.settledAt, donations.id)
+    .limit(200)
+    .for('update', { skipLocked: true })) as Gift[]
+  let matched = 0
+  for (const gift of waiting) {
+    if (!hasRoom()) break
+    const result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.matchShortfallMinor)
+    for (const allocation of result.allocations) {
+      const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
+      const written = await recordMatch(tx, {
+        pledge,
+        kind: 'earned',
+        donationId: gift.id,
+        donorId: gift.donorId,
+        designationId: gift.designationId,
+        amountMinor: allocation.amountMinor,
+        portionMinor: allocation.portionMinor,
+        sourceKey: `retro:${cause}:${gift.id}`,
+        note: `Matched ${money(allocation.amountMinor, pledge.currency)} by ${pledge.partnerName} retrospectively: cap freed by ${cause.split(':')[0]}.`,
+        at,
+      })
+      if (written) matched += allocation.amountMinor
+    }
+    await setShortfall(tx, gift.id, result.shortfallMinor)
+  }
+  await addToTotals(tx, campaignId, { matchedMinor: matched })
+  return matched
+}
+
+/** After totals move: unlock challenge pledges whose target is now met and match what waited. */
+export async function unlockChallenges(tx: Executor, campaignId: number, at: Date): Promise<void> {
+  const pledges = await lockPledges(tx, campaignId)
+  if (!pledges.some(isLocked)) return
+  const [totals] = await tx
+    .select({ raisedGiftsMinor: campaignTotals.raisedGiftsMinor, donorsCount: campaignTotals.donorsCount })
+    .from(campaignTotals)
+    .where(eq(campaignTotals.campaignId, campaignId))
+  let unlocked = false
+  for (const pledge of pledges.filter(isLocked)) {
+    if (!totals || !unlockReached(pledge, totals)) continue
+    await tx.update(matchPledges).set({ unlockedAt: at }).where(eq(matchPledges.id, pledge.id))
+    pledge.unlockedAt = at
+    unlocked = true
+  }
+  if (unlocked) await matchRetrospectively(tx, pledges, { campaignId, cause: `unlock:${at.toISOString()}`, at })
+}
+
+/**
+ * Closes a pledge after its window: voids holds, gives remaining cap to gifts left short, then
+ * applies the leftover policy — 'return' releases the rest to the partner, 'donate' books it as
+ * the partner's unmatched gift to the campaign's default designation.
+ */
+export async function closePledge(tx: Executor, { pledgeId, at }: { pledgeId: number; at: Date }): Promise<{ leftoverMinor: number }> {
+  const [row] = await tx
+    .select({ campaignId: matchPledges.campaignId, designationId: campaigns.defaultDesignationId })
+    .from(matchPledges)
+    .innerJoin(campaigns, eq(campaigns.id, matchPledges.campaignId))
+    .where(eq(matchPledges.id, pledgeId))
+  if (!row) throw new MatchingError(`pledge ${pledgeId} does not exist`)
+  const pledges = await lockPledges(tx, row.campaignId)
+  const pledge = pledges.find((p) => p.id === pledgeId)!
+  if (pledge.closedAt) return { leftoverMinor: pledge.leftoverMinor ?? 0 }
+  await expireStale(tx, [pledge], null)
+  await matchRetrospectively(tx, pledges, { campaignId: row.campaignId, cause: `close:${pledgeId}`, at })
+  const leftover = capRoom(pledge)
+  if (pledge.leftoverPolicy === 'donate' && leftover > 0) {
+    await recordMatch(tx, {
+      pledge,
+      kind: 'leftover',
+      donationId: null,
+      donorId: null,
+      designationId: row.designationId,
+      amountMinor: leftover,
+      portionMinor: 0,
+      sourceKey: 'leftover',
+      note: `${pledge.partnerName} gave the ${money(leftover, pledge.currency)} left of its cap unmatched, as its pledge's policy says.`,
+      at,
+    })
+    await addToTotals(tx, row.campaignId, { matchedMinor: leftover })
+  }
+  await tx.update(matchPledges).set({ closedAt: at, leftoverMinor: leftover }).where(eq(matchPledges.id, pledgeId))
+  return { leftoverMinor: leftover }
+}

@@ -8,10 +8,12 @@ import type { Executor } from '#db/client.ts'
 import { campaigns, fiscalPartners } from '#db/schema/catalog.ts'
 import { disputes, donations, refunds } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
-import { type BalanceFacts, postChargeAdjustment, postGift } from './ledger.server.ts'
+import { type BalanceFacts, giftEntry, postChargeAdjustment, postEntry } from './ledger.server.ts'
 import { valueAfterRemoval } from './match-rules.ts'
-import { lockGift } from './match-store.server.ts'
-import { reduceMatch, releaseReservations, restoreMatchable, settleMatch, unlockChallenges } from './matching.server.ts'
+import { lockDonationToSettle, planFastSettlement, settleFast, type Settled } from './match-settle.server.ts'
+import { lockGift, lockPledges, type Gift } from './match-store.server.ts'
+import { reduceMatch, restoreMatchable } from './match-retro.server.ts'
+import { releaseReservations, settleMatch, unlockChallenges } from './matching.server.ts'
 import { addToTotals } from './totals.server.ts'
 
 export class GiftEventError extends Error {
@@ -36,7 +38,7 @@ async function lockDonation(tx: Executor, donationId: string) {
 
 type Locked = Awaited<ReturnType<typeof lockDonation>>
 
-function giftContext({ donation, feePolicy }: Locked) {
+function giftContext({ donation, feePolicy }: { donation: Pick<Locked['donation'], 'id' | 'fiscalPartnerId' | 'designationId' | 'campaignId'>; feePolicy: Locked['feePolicy'] }) {
   return {
     fiscalPartnerId: donation.fiscalPartnerId,
     designationId: donation.designationId,
@@ -63,9 +65,10 @@ export interface SettlementFacts {
  * marked expired or failed still counts: the money arrived.
  */
 export async function settleDonation(tx: Executor, donationId: string, facts: SettlementFacts): Promise<{ applied: boolean }> {
-  const locked = await lockDonation(tx, donationId)
-  const { donation, campaignCurrency } = locked
+  const donation = await lockDonationToSettle(tx, donationId)
+  if (!donation) throw new GiftEventError(`donation ${donationId} does not exist`)
   if (donation.balanceTransactionId) return { applied: false }
+  const { campaignCurrency } = donation
 
   const [valueMinor, rate, source] =
     donation.currency === campaignCurrency
@@ -74,31 +77,28 @@ export async function settleDonation(tx: Executor, donationId: string, facts: Se
         ? [convertMinor(donation.amountMinor, facts.balance.exchangeRate), facts.balance.exchangeRate, 'stripe' as const]
         : [convertMinor(donation.amountMinor, donation.campaignFxRate), donation.campaignFxRate, 'table' as const]
 
-  await tx
-    .update(donations)
-    .set({
-      status: 'succeeded',
-      chargeId: facts.chargeId,
-      paymentIntentId: facts.paymentIntentId ?? donation.paymentIntentId,
-      invoiceId: facts.invoiceId ?? donation.invoiceId,
-      balanceTransactionId: facts.balance.id,
-      settledAmountMinor: facts.balance.amountMinor,
-      settledFeeMinor: facts.balance.feeMinor,
-      settledNetMinor: facts.balance.netMinor,
-      settlementCurrency: facts.balance.currency,
-      exchangeRate: facts.balance.exchangeRate,
-      campaignAmountMinor: valueMinor,
-      campaignFxRate: rate,
-      campaignFxSource: source,
-      countedMinor: valueMinor,
-      failureReason: null,
-      settledAt: facts.settledAt,
-      updatedAt: new Date(),
-    })
-    .where(eq(donations.id, donationId))
-
-  await postGift(tx, {
-    ...giftContext(locked),
+  const settled: Settled = {
+    status: 'succeeded',
+    chargeId: facts.chargeId,
+    paymentIntentId: facts.paymentIntentId ?? donation.paymentIntentId,
+    invoiceId: facts.invoiceId ?? donation.invoiceId,
+    balanceTransactionId: facts.balance.id,
+    settledAmountMinor: facts.balance.amountMinor,
+    settledFeeMinor: facts.balance.feeMinor,
+    settledNetMinor: facts.balance.netMinor,
+    settlementCurrency: facts.balance.currency,
+    exchangeRate: facts.balance.exchangeRate,
+    campaignAmountMinor: valueMinor,
+    campaignFxRate: rate,
+    campaignFxSource: source,
+    countedMinor: valueMinor,
+    matchShortfallMinor: 0,
+    failureReason: null,
+    settledAt: facts.settledAt,
+    updatedAt: new Date(),
+  }
+  const entry = giftEntry({
+    ...giftContext({ donation, feePolicy: donation.feePolicy }),
     balance: facts.balance,
     campaignValueMinor: valueMinor,
     effectiveAt: facts.settledAt,
@@ -110,7 +110,15 @@ export async function settleDonation(tx: Executor, donationId: string, facts: Se
       campaignValue: { amountMinor: valueMinor, currency: campaignCurrency, rate, source },
     },
   })
-  const gift = (await lockGift(tx, donationId))!
+  const gift: Gift = { ...donation, ...settled }
+
+  // The common case: the gift's own rows, then one short statement under the pledge locks.
+  const plan = planFastSettlement(donation.pledges, donation.holds, gift)
+  if (plan && (await settleFast(tx, { gift, plan, at: facts.settledAt, settled, giftEntry: entry }))) return { applied: true }
+
+  // The general case: per-donor maxima, challenges, caps running out, or a plan overtaken.
+  await tx.update(donations).set(settled).where(eq(donations.id, donationId))
+  await postEntry(tx, entry)
   await settleMatch(tx, gift, facts.settledAt)
   await addToTotals(tx, donation.campaignId, {
     raisedMinor: valueMinor,
@@ -187,6 +195,8 @@ const refundRank: Record<string, number> = { pending: 0, requires_action: 0, suc
 export async function recordRefund(tx: Executor, donationId: string, refund: RefundFacts): Promise<void> {
   const locked = await lockDonation(tx, donationId)
   if (!locked.donation.balanceTransactionId) throw new GiftEventError(`donation ${donationId} is refunded before it settled`)
+  // The pledges before the totals row, even when the match does not move (lock order, ledger.md §3).
+  await lockPledges(tx, locked.donation.campaignId)
   const [known] = await tx.select({ status: refunds.status }).from(refunds).where(eq(refunds.id, refund.id))
   const status = known && (refundRank[known.status] ?? 0) > (refundRank[refund.status] ?? 0) ? known.status : refund.status
   await tx
@@ -267,6 +277,8 @@ export interface DisputeFacts {
 export async function recordDispute(tx: Executor, donationId: string, dispute: DisputeFacts): Promise<void> {
   const locked = await lockDonation(tx, donationId)
   if (!locked.donation.balanceTransactionId) throw new GiftEventError(`donation ${donationId} is disputed before it settled`)
+  // The pledges before the totals row, even when the match does not move (lock order, ledger.md §3).
+  await lockPledges(tx, locked.donation.campaignId)
   const [known] = await tx.select({ status: disputes.status }).from(disputes).where(eq(disputes.id, dispute.id))
   const final = (s: string | undefined) => s === 'won' || s === 'lost'
   const status = final(known?.status) ? known!.status : dispute.status
@@ -307,6 +319,8 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
   if (status === 'lost' && known?.status !== 'lost') {
     await applyRemoval(tx, locked, { lostDisputeMinor: dispute.amountMinor }, `dispute-lost:${dispute.id}`, dispute.at)
   }
+  // A won dispute gives the money back to "raised", which may reach a challenge's target.
+  await unlockChallenges(tx, locked.donation.campaignId, dispute.at)
 }
 
 /** Paid with a delayed method (bank debit): not money yet, so hold the match longer. */

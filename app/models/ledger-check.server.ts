@@ -48,6 +48,16 @@ export async function checkLedger(exec: Executor): Promise<Finding[]> {
     if (r.matched < 0 || r.reserved < 0 || r.matched + r.reserved > r.cap) error('match ≤ cap', `pledge ${r.id}: matched ${r.matched} + reserved ${r.reserved} > cap ${r.cap}`)
     if (r.reserved !== r.held) error('reservations', `pledge ${r.id}: reserved ${r.reserved} but held reservations sum to ${r.held}`)
   }
+  for (const r of await rows<{ pledge_id: number; donor_id: number; matched: number; reserved: number; from_matches: number; held: number }>(exec, sql`
+    select c.pledge_id, c.donor_id, c.matched_minor as matched, c.reserved_minor as reserved,
+           coalesce((select sum(m.amount_minor) from matches m where m.pledge_id = c.pledge_id and m.donor_id = c.donor_id), 0)::int8 as from_matches,
+           coalesce((select sum(r.amount_minor) from match_reservations r
+                     where r.pledge_id = c.pledge_id and r.donor_id = c.donor_id and r.status = 'held'), 0)::int8 as held
+    from match_pledge_donors c`)) {
+    if (r.matched !== r.from_matches || r.reserved !== r.held) {
+      error('per-donor counters', `pledge ${r.pledge_id} donor ${r.donor_id}: matched ${r.matched} (rows say ${r.from_matches}), reserved ${r.reserved} (holds say ${r.held})`)
+    }
+  }
   for (const d of await verifyCampaignTotals(exec)) {
     error('totals = ledger', `campaign ${d.campaignId} ${d.field}${d.pledgeId ? ` (pledge ${d.pledgeId})` : ''}: stored ${d.stored}, ledger says ${d.fromLedger}`)
   }

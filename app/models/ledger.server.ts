@@ -4,6 +4,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { ledgerEntries, ledgerPostings, type LedgerEntryKind } from '#db/schema/ledger.ts'
 import type { Executor } from '#db/client.ts'
+import { runPrepared, type Statement } from './prepared.server.ts'
 
 export type Posting = {
   account: string
@@ -61,38 +62,74 @@ export function normalisePostings(postings: Posting[]): Posting[] {
   return [...byAccount].filter(([, amount]) => amount !== 0).map(([account, amountMinor]) => ({ account, amountMinor }))
 }
 
+function checkedPostings(input: EntryInput): Posting[] {
+  const postings = normalisePostings(input.postings)
+  const total = postings.reduce((sum, p) => sum + p.amountMinor, 0)
+  if (postings.length === 0) throw new LedgerError(`${input.kind} ${input.sourceKey} has no postings`)
+  if (total !== 0) throw new LedgerError(`${input.kind} ${input.sourceKey} does not balance: postings sum to ${total}`)
+  return postings
+}
+
+/**
+ * The CTEs that write entries and their postings (accounts created on first use) from $1, a JSON
+ * array made by entriesParam. `entries` returns each new entry; an entry whose (kind, source key)
+ * was already posted is skipped. Callers add CTEs that refer to `entries` (match rows) and run the
+ * whole statement as one prepared statement.
+ */
+export const entriesCtes = `
+  entries_in as materialized (
+    select * from jsonb_to_recordset($1::jsonb) as e(
+      fiscal_partner_id text, currency text, kind text, source_key text, effective_at timestamptz, reverses_entry_id int8,
+      campaign_id int, donation_id uuid, campaign_value_minor int8, created_by text, reason text, metadata jsonb, postings jsonb)
+  ), entries as (
+    insert into ledger_entries
+      (fiscal_partner_id, currency, kind, source_key, effective_at, reverses_entry_id, campaign_id,
+       donation_id, campaign_value_minor, created_by, reason, metadata)
+    select fiscal_partner_id, currency, kind, source_key, effective_at, reverses_entry_id, campaign_id,
+           donation_id, campaign_value_minor, created_by, reason, metadata
+    from entries_in
+    on conflict (kind, source_key) do nothing
+    returning id, kind, source_key, fiscal_partner_id, currency, effective_at
+  ), entry_postings as (
+    insert into ledger_postings (entry_id, fiscal_partner_id, currency, effective_at, account_id, amount_minor)
+    select e.id, e.fiscal_partner_id, e.currency, e.effective_at,
+           ledger_account_id(e.fiscal_partner_id, e.currency, p.account), p."amountMinor"
+    from entries e join entries_in i on i.kind = e.kind and i.source_key = e.source_key,
+      jsonb_to_recordset(i.postings) as p(account text, "amountMinor" int8)
+    returning 1
+  )`
+
+/** The $1 of entriesCtes: entries checked to balance, their postings merged per account. */
+export function entriesParam(inputs: EntryInput[]): string {
+  return JSON.stringify(
+    inputs.map((input) => ({
+      fiscal_partner_id: input.fiscalPartnerId,
+      currency: input.currency,
+      kind: input.kind,
+      source_key: input.sourceKey,
+      effective_at: input.effectiveAt.toISOString(),
+      reverses_entry_id: input.reversesEntryId ?? null,
+      campaign_id: input.campaignId ?? null,
+      donation_id: input.donationId ?? null,
+      campaign_value_minor: input.campaignValueMinor ?? null,
+      created_by: input.createdBy ?? 'system',
+      reason: input.reason ?? null,
+      metadata: input.metadata ?? null,
+      postings: checkedPostings(input),
+    })),
+  )
+}
+
+const postEntryStatement: Statement = { name: 'lift_post_entry_v1', text: `with ${entriesCtes} select id from entries` }
+
 /**
  * Posts one entry in a single statement (entry, accounts created on first use, postings). A replay
  * with the same kind and source key returns the existing entry, after checking it says the same.
  */
 export async function postEntry(tx: Executor, input: EntryInput): Promise<PostedEntry> {
-  const postings = normalisePostings(input.postings)
-  const total = postings.reduce((sum, p) => sum + p.amountMinor, 0)
-  if (postings.length === 0) throw new LedgerError(`${input.kind} ${input.sourceKey} has no postings`)
-  if (total !== 0) throw new LedgerError(`${input.kind} ${input.sourceKey} does not balance: postings sum to ${total}`)
-
-  const { rows } = await tx.execute<{ id: number }>(sql`
-    with entry as (
-      insert into ledger_entries
-        (fiscal_partner_id, currency, kind, source_key, effective_at, reverses_entry_id, campaign_id,
-         donation_id, campaign_value_minor, created_by, reason, metadata)
-      values (${input.fiscalPartnerId}, ${input.currency}, ${input.kind}, ${input.sourceKey}, ${input.effectiveAt},
-        ${input.reversesEntryId ?? null}, ${input.campaignId ?? null}, ${input.donationId ?? null},
-        ${input.campaignValueMinor ?? null}, ${input.createdBy ?? 'system'}, ${input.reason ?? null},
-        ${input.metadata ? JSON.stringify(input.metadata) : null}::jsonb)
-      on conflict (kind, source_key) do nothing
-      returning id, fiscal_partner_id, currency, effective_at
-    ), posted as (
-      insert into ledger_postings (entry_id, fiscal_partner_id, currency, effective_at, account_id, amount_minor)
-      select entry.id, entry.fiscal_partner_id, entry.currency, entry.effective_at,
-             ledger_account_id(entry.fiscal_partner_id, entry.currency, p.account), p."amountMinor"
-      from entry, jsonb_to_recordset(${JSON.stringify(postings)}::jsonb) as p(account text, "amountMinor" bigint)
-      returning 1
-    )
-    select id from entry`)
-  const created = rows[0]
+  const [created] = await runPrepared<{ id: number }>(tx, postEntryStatement, [entriesParam([input])])
   if (created) return { id: created.id, created: true }
-  return { id: await checkReplay(tx, input, postings), created: false }
+  return { id: await checkReplay(tx, input, normalisePostings(input.postings)), created: false }
 }
 
 async function checkReplay(tx: Executor, input: EntryInput, postings: Posting[]): Promise<number> {
@@ -168,13 +205,16 @@ export interface GiftContext {
   donationId: string
 }
 
+export type GiftEntry = GiftContext & { balance: BalanceFacts; campaignValueMinor: number; effectiveAt: Date; metadata?: Record<string, unknown> }
+
 /** A gift settles: the net reaches Stripe, the fee is borne by the fund, the gross is the gift. */
-export function postGift(
-  tx: Executor,
-  gift: GiftContext & { balance: BalanceFacts; campaignValueMinor: number; effectiveAt: Date; metadata?: Record<string, unknown> },
-) {
+export function postGift(tx: Executor, gift: GiftEntry) {
+  return postEntry(tx, giftEntry(gift))
+}
+
+export function giftEntry(gift: GiftEntry): EntryInput {
   const { balance } = gift
-  return postEntry(tx, {
+  return {
     kind: 'gift',
     sourceKey: balance.id,
     fiscalPartnerId: gift.fiscalPartnerId,
@@ -189,7 +229,7 @@ export function postGift(
       { account: accounts.fund(gift.feeDesignationId, 'fees'), amountMinor: balance.feeMinor },
       { account: accounts.fund(gift.designationId, 'gifts'), amountMinor: -balance.amountMinor },
     ],
-  })
+  }
 }
 
 /**
@@ -247,17 +287,20 @@ export interface MatchContext {
  * Match earned (positive) or reversed (negative): owed by the partner, credited to the fund.
  * Keyed by the match row's own key, which is unique per pledge.
  */
-export function postMatch(
-  tx: Executor,
-  match: MatchContext & {
-    kind: Extract<LedgerEntryKind, 'match' | 'match_reversal' | 'match_leftover'>
-    pledgeId: number
-    matchKey: string
-    amountMinor: number
-    effectiveAt: Date
-  },
-) {
-  return postEntry(tx, {
+export type MatchEntry = MatchContext & {
+  kind: Extract<LedgerEntryKind, 'match' | 'match_reversal' | 'match_leftover'>
+  pledgeId: number
+  matchKey: string
+  amountMinor: number
+  effectiveAt: Date
+}
+
+export function postMatch(tx: Executor, match: MatchEntry) {
+  return postEntry(tx, matchEntry(match))
+}
+
+export function matchEntry(match: MatchEntry): EntryInput {
+  return {
     kind: match.kind,
     sourceKey: `match:${match.pledgeId}:${match.matchKey}`,
     fiscalPartnerId: match.fiscalPartnerId,
@@ -269,7 +312,7 @@ export function postMatch(
       { account: accounts.matchReceivable(match.partnerSlug), amountMinor: match.amountMinor },
       { account: accounts.fund(match.designationId, 'match'), amountMinor: -match.amountMinor },
     ],
-  })
+  }
 }
 
 /** A match partner pays what it owes into the fiscal partner's bank. */
@@ -331,85 +374,6 @@ export function postStripeOther(
     postings: [
       { account: accounts.stripe, amountMinor: other.balance.netMinor },
       { account: other.known ? accounts.unrestrictedFees : accounts.suspense, amountMinor: -other.balance.netMinor },
-    ],
-  })
-}
-
-/** The balance of a fund (credits positive), read under a lock that serialises spending from it. */
-async function lockedFundBalance(tx: Executor, fiscalPartnerId: string, currency: string, designationId: string) {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`fund:${fiscalPartnerId}:${currency}:${designationId}`}))`)
-  const { rows } = await tx.execute<{ balance: number }>(sql`
-    select coalesce(-sum(p.amount_minor), 0)::int8 as balance
-    from ledger_postings p join ledger_accounts a on a.id = p.account_id
-    where a.fiscal_partner_id = ${fiscalPartnerId} and a.currency = ${currency}
-      and a.path like ${`funds:${designationId}:%`}`)
-  return rows[0]!.balance
-}
-
-export class InsufficientFundsError extends LedgerError {
-  override name = 'InsufficientFundsError'
-}
-
-async function assertFundCovers(
-  tx: Executor,
-  scope: { fiscalPartnerId: string; currency: string; designationId: string; kind: LedgerEntryKind; key: string },
-  amountMinor: number,
-) {
-  // A replay is answered by postEntry from the entry already there, not judged on today's balance.
-  const [posted] = await tx
-    .select({ id: ledgerEntries.id })
-    .from(ledgerEntries)
-    .where(and(eq(ledgerEntries.kind, scope.kind), eq(ledgerEntries.sourceKey, scope.key)))
-  if (posted) return
-  const balance = await lockedFundBalance(tx, scope.fiscalPartnerId, scope.currency, scope.designationId)
-  if (balance < amountMinor) {
-    throw new InsufficientFundsError(
-      `${scope.designationId} holds ${balance} ${scope.currency} minor units at ${scope.fiscalPartnerId}; cannot move ${amountMinor}`,
-    )
-  }
-}
-
-/** Finance moves money between designations, with a reason; the source fund may not go negative. */
-export async function postRedesignation(
-  tx: Executor,
-  move: { key: string; fiscalPartnerId: string; currency: string; fromDesignationId: string; toDesignationId: string; amountMinor: number; effectiveAt: Date; createdBy: string; reason: string },
-) {
-  if (move.amountMinor <= 0) throw new LedgerError('a re-designation must move a positive amount')
-  if (move.fromDesignationId === move.toDesignationId) throw new LedgerError('a re-designation needs two different designations')
-  await assertFundCovers(tx, { ...move, kind: 'redesignation', designationId: move.fromDesignationId }, move.amountMinor)
-  return postEntry(tx, {
-    kind: 'redesignation',
-    sourceKey: move.key,
-    fiscalPartnerId: move.fiscalPartnerId,
-    currency: move.currency,
-    effectiveAt: move.effectiveAt,
-    createdBy: move.createdBy,
-    reason: move.reason,
-    postings: [
-      { account: accounts.fund(move.fromDesignationId, 'transfers'), amountMinor: move.amountMinor },
-      { account: accounts.fund(move.toDesignationId, 'transfers'), amountMinor: -move.amountMinor },
-    ],
-  })
-}
-
-/** Money spent on the programme ("120 Love Packs delivered"); the fund may not go negative. */
-export async function postRelease(
-  tx: Executor,
-  release: { key: string; fiscalPartnerId: string; currency: string; designationId: string; amountMinor: number; effectiveAt: Date; createdBy: string; reason: string },
-) {
-  if (release.amountMinor <= 0) throw new LedgerError('a release must spend a positive amount')
-  await assertFundCovers(tx, { ...release, kind: 'release' }, release.amountMinor)
-  return postEntry(tx, {
-    kind: 'release',
-    sourceKey: release.key,
-    fiscalPartnerId: release.fiscalPartnerId,
-    currency: release.currency,
-    effectiveAt: release.effectiveAt,
-    createdBy: release.createdBy,
-    reason: release.reason,
-    postings: [
-      { account: accounts.fund(release.designationId, 'released'), amountMinor: release.amountMinor },
-      { account: accounts.bank, amountMinor: -release.amountMinor },
     ],
   })
 }

@@ -9,7 +9,7 @@ import { ineligibility, isLocked, type Ineligibility } from './match-rules.ts'
 import { readPledges } from './match-store.server.ts'
 
 const reasons: Record<Ineligibility, string> = {
-  closed: 'the pledge had closed before the gift was made',
+  closed: 'the pledge has closed and matches nothing more',
   outside_window: "the gift was made outside the pledge's dates",
   designation_not_covered: "the pledge does not cover the gift's designation",
   installment_not_matched: 'the pledge matches only the first payments of a monthly gift',

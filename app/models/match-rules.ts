@@ -37,7 +37,9 @@ export interface GiftTerms {
 export type Ineligibility = 'closed' | 'outside_window' | 'designation_not_covered' | 'installment_not_matched'
 
 export function ineligibility(pledge: PledgeTerms, gift: GiftTerms): Ineligibility | null {
-  if (pledge.closedAt && pledge.closedAt <= gift.madeAt) return 'closed'
+  // A closed pledge has settled its leftover (returned or donated): it matches nothing more, not
+  // even a gift begun before the close whose payment arrives after it.
+  if (pledge.closedAt) return 'closed'
   if (gift.madeAt < pledge.startsAt || gift.madeAt >= pledge.endsAt) return 'outside_window'
   if (pledge.designationIds && !pledge.designationIds.includes(gift.designationId)) return 'designation_not_covered'
   if (pledge.matchedInstallments !== null && gift.installment > pledge.matchedInstallments) return 'installment_not_matched'

@@ -6,7 +6,7 @@ import { matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
 import { matchPledgeDonors, matches } from '#db/schema/matching.ts'
 import { postMatch } from './ledger.server.ts'
-import type { PledgeTerms } from './match-rules.ts'
+import type { PledgeState, PledgeTerms } from './match-rules.ts'
 
 export interface Pledge extends PledgeTerms {
   campaignId: number
@@ -54,7 +54,9 @@ export function lockPledges(tx: Executor, campaignId: number): Promise<Pledge[]>
     .innerJoin(partnerOrganisations, eq(partnerOrganisations.id, matchPledges.partnerOrganisationId))
     .where(eq(matchPledges.campaignId, campaignId))
     .orderBy(matchPledges.priority)
-    .for('update', { of: matchPledges })
+    // NO KEY UPDATE: what an UPDATE of the counters takes. It serialises every change to a pledge
+    // without blocking the foreign-key checks (KEY SHARE) of rows that merely refer to it.
+    .for('no key update', { of: matchPledges })
 }
 
 export function readPledges(exec: Executor, campaignId: number): Promise<Pledge[]> {
@@ -123,12 +125,14 @@ export async function movePledge(
   pledge.matchedMinor += matched
   pledge.reservedMinor += reserved
   if (pledge.perDonorMaxMinor !== null && donorId !== null) {
+    // The candidate row is checked against the table's CHECK before ON CONFLICT applies, so it
+    // must be valid on its own: a negative delta (a hold converted or voided) only ever updates.
     await tx.execute(sql`
       insert into match_pledge_donors (pledge_id, donor_id, matched_minor, reserved_minor)
-      values (${pledge.id}, ${donorId}, ${matched}, ${reserved})
+      values (${pledge.id}, ${donorId}, greatest(${matched}::int8, 0), greatest(${reserved}::int8, 0))
       on conflict (pledge_id, donor_id) do update set
-        matched_minor = match_pledge_donors.matched_minor + excluded.matched_minor,
-        reserved_minor = match_pledge_donors.reserved_minor + excluded.reserved_minor`)
+        matched_minor = match_pledge_donors.matched_minor + ${matched}::int8,
+        reserved_minor = match_pledge_donors.reserved_minor + ${reserved}::int8`)
   }
 }
 
@@ -196,4 +200,22 @@ export async function recordMatch(tx: Executor, row: MatchRow): Promise<boolean>
   })
   await movePledge(tx, row.pledge, row.donorId, { matchedMinor: row.amountMinor })
   return true
+}
+
+/** Each pledge as one gift sees it: cap room (plus what the gift itself holds), its own match so far, its donor's room. */
+export async function pledgeStates(tx: Executor, pledges: Pledge[], gift: Gift, own: Map<number, number> = new Map()) {
+  const rooms = await donorRooms(tx, pledges, gift.donorId)
+  const held = await giftMatches(tx, gift.id)
+  return pledges.map<PledgeState>((p) => ({
+    terms: p,
+    // What this gift itself holds in reservation is available to it.
+    availableMinor: capRoom(p) + (own.get(p.id) ?? 0),
+    giftMatchedMinor: held.get(p.id)?.amountMinor ?? 0,
+    donorRoomMinor: rooms.has(p.id) ? rooms.get(p.id)! + (own.get(p.id) ?? 0) : null,
+  }))
+}
+
+/** Eligible value of a gift left unmatched because caps ran out (or a challenge is locked). */
+export async function setShortfall(tx: Executor, donationId: string, shortfallMinor: number) {
+  await tx.update(donations).set({ matchShortfallMinor: shortfallMinor }).where(eq(donations.id, donationId))
 }

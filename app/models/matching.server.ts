@@ -1,36 +1,35 @@
 // The matching engine (DESIGN.md "Matching", ledger.md §3): a match reservation is a pending
 // transfer against a pledge's cap, taken at checkout, posted when the gift settles, voided when
-// the checkout ends without paying, and reversed (proportionally) by refunds and lost disputes.
-// Freed cap goes to earlier gifts left unmatched, oldest first.
+// the checkout ends without paying; challenges unlock and pledges close here too. Reversal by
+// refunds and lost disputes, and matching freed cap to earlier gifts, is match-retro.server.ts;
+// the common case of settlement in one short locked statement is match-settle.server.ts.
 //
 // Lock order, everywhere: the gift's donation row → the campaign's pledges in priority order
 // (lockPledges) → per-donor counters → the campaign totals row. Every function here that moves a
 // pledge's matched amount also moves the campaign's matched total, in the same transaction.
-import { and, eq, inArray, lt, sql } from 'drizzle-orm'
-import { formatMoney, isCurrency } from '#app/utils/money.ts'
+import { and, eq, inArray, lt } from 'drizzle-orm'
 import type { Executor } from '#db/client.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'
-import { donations } from '#db/schema/giving.ts'
 import { campaignTotals, matchReservations } from '#db/schema/matching.ts'
 import {
   allocateMatch,
   isLocked,
-  proportionalKeep,
   unlockReached,
   type AllocationResult,
   type Limit,
   type PledgeState,
 } from './match-rules.ts'
+import { giftTerms, money, settlementNote } from './match-settle.server.ts'
+import { matchRetrospectively } from './match-retro.server.ts'
 import {
   capRoom,
-  donorRooms,
-  giftColumns,
-  giftMatches,
   lockGift,
   lockPledges,
   movePledge,
+  pledgeStates,
   readPledges,
   recordMatch,
+  setShortfall,
   type Gift,
   type Pledge,
 } from './match-store.server.ts'
@@ -38,20 +37,6 @@ import { addToTotals } from './totals.server.ts'
 
 export class MatchingError extends Error {
   override name = 'MatchingError'
-}
-
-function giftTerms(gift: Gift) {
-  return { madeAt: gift.createdAt, designationId: gift.designationId, installment: gift.installment }
-}
-
-function money(amountMinor: number, currency: string) {
-  return isCurrency(currency) ? formatMoney(amountMinor, currency) : `${amountMinor} ${currency} minor units`
-}
-
-const limitWords: Record<Exclude<Limit, 'none'>, string> = {
-  cap: 'the match cap was reached',
-  per_gift_max: "the pledge's per-gift maximum",
-  per_donor_max: "the pledge's per-donor maximum",
 }
 
 export interface QuoteLine {
@@ -95,17 +80,6 @@ function quote(pledges: Pledge[], result: AllocationResult, valueMinor: number, 
   }
 }
 
-async function pledgeStates(tx: Executor, pledges: Pledge[], gift: Gift, own: Map<number, number> = new Map()) {
-  const rooms = await donorRooms(tx, pledges, gift.donorId)
-  const held = await giftMatches(tx, gift.id)
-  return pledges.map<PledgeState>((p) => ({
-    terms: p,
-    // What this gift itself holds in reservation is available to it.
-    availableMinor: capRoom(p) + (own.get(p.id) ?? 0),
-    giftMatchedMinor: held.get(p.id)?.amountMinor ?? 0,
-    donorRoomMinor: rooms.has(p.id) ? rooms.get(p.id)! + (own.get(p.id) ?? 0) : null,
-  }))
-}
 
 /** Voids these pledges' reservations held past `now` (all of them when `now` is null). */
 async function expireStale(tx: Executor, pledges: Pledge[], now: Date | null): Promise<boolean> {
@@ -205,12 +179,6 @@ export async function settleMatch(tx: Executor, gift: Gift, at: Date): Promise<n
   let matched = 0
   for (const allocation of result.allocations) {
     const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
-    const reservation = reservations.find((r) => r.pledgeId === pledge.id)
-    const notes = [`Matched ${money(allocation.amountMinor, pledge.currency)} by ${pledge.partnerName} (${pledge.ratioNum}:${pledge.ratioDen})`]
-    if (reservation?.status === 'held') notes.push(`${money(reservation.amountMinor, pledge.currency)} was reserved at checkout`)
-    if (reservation && reservation.status !== 'held') notes.push(`the checkout's reservation had ${reservation.status}, so this came from the cap that remained`)
-    if (!reservation) notes.push('nothing was reserved at checkout')
-    if (allocation.limitedBy !== 'none') notes.push(`limited by ${limitWords[allocation.limitedBy]}`)
     await recordMatch(tx, {
       pledge,
       kind: 'earned',
@@ -220,19 +188,22 @@ export async function settleMatch(tx: Executor, gift: Gift, at: Date): Promise<n
       amountMinor: allocation.amountMinor,
       portionMinor: allocation.portionMinor,
       sourceKey: `settle:${gift.id}`,
-      note: `${notes.join('; ')}.`,
+      note: settlementNote(pledge, allocation, reservations.find((r) => r.pledgeId === pledge.id)),
       at,
     })
     matched += allocation.amountMinor
   }
   await setShortfall(tx, gift.id, result.shortfallMinor)
   await addToTotals(tx, gift.campaignId, { matchedMinor: matched })
+  // A hold larger than the match it became (the gift settled at a lower rate than quoted) frees
+  // cap like a released hold does: gifts left short may have it.
+  const taken = (pledgeId: number) => result.allocations.find((a) => a.pledgeId === pledgeId)?.amountMinor ?? 0
+  if ([...held].some(([pledgeId, amount]) => taken(pledgeId) < amount)) {
+    await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause: `settle:${gift.id}`, at })
+  }
   return matched
 }
 
-async function setShortfall(tx: Executor, donationId: string, shortfallMinor: number) {
-  await tx.update(donations).set({ matchShortfallMinor: shortfallMinor }).where(eq(donations.id, donationId))
-}
 
 /**
  * The checkout ended without paying (expired, failed, cancelled): void what it held, and let the
@@ -273,101 +244,6 @@ export async function releaseExpiredReservations(
     await db.transaction((tx) => releaseReservations(tx, { donationId, status: 'expired', at: now }))
   }
   return due.length
-}
-
-/**
- * A gift's matchable value fell (a refund, a lost dispute): reverse each pledge's match on it in
- * proportion, then offer the freed cap to gifts left short. `cause` keys the rows (idempotent).
- */
-export async function reduceMatch(
-  tx: Executor,
-  gift: Gift,
-  { beforeMinor, afterMinor, cause, at }: { beforeMinor: number; afterMinor: number; cause: string; at: Date },
-): Promise<void> {
-  if (afterMinor >= beforeMinor) return
-  const pledges = await lockPledges(tx, gift.campaignId)
-  const held = await giftMatches(tx, gift.id)
-  let reversed = 0
-  for (const pledge of pledges) {
-    const current = held.get(pledge.id)
-    if (!current || current.amountMinor <= 0) continue
-    const amount = current.amountMinor - proportionalKeep(current.amountMinor, beforeMinor, afterMinor)
-    const portion = current.portionMinor - proportionalKeep(current.portionMinor, beforeMinor, afterMinor)
-    if (amount <= 0) continue
-    const written = await recordMatch(tx, {
-      pledge,
-      kind: 'reversed',
-      donationId: gift.id,
-      donorId: gift.donorId,
-      designationId: gift.designationId,
-      amountMinor: -amount,
-      portionMinor: -portion,
-      sourceKey: `${cause}:${gift.id}`,
-      note: `Reversed ${money(amount, pledge.currency)} of ${pledge.partnerName}'s match: ${cause.split(':')[0]} took the gift's matchable value from ${money(beforeMinor, pledge.currency)} to ${money(afterMinor, pledge.currency)}.`,
-      at,
-    })
-    if (written) reversed += amount
-  }
-  await setShortfall(tx, gift.id, proportionalKeep(gift.matchShortfallMinor, beforeMinor, afterMinor))
-  await addToTotals(tx, gift.campaignId, { matchedMinor: -reversed })
-  await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause, at })
-}
-
-/** A gift's matchable value rose again (a refund that failed): it may be matched again, by age. */
-export async function restoreMatchable(
-  tx: Executor,
-  gift: Gift,
-  { addedMinor, cause, at }: { addedMinor: number; cause: string; at: Date },
-): Promise<void> {
-  if (addedMinor <= 0) return
-  const pledges = await lockPledges(tx, gift.campaignId)
-  await setShortfall(tx, gift.id, gift.matchShortfallMinor + addedMinor)
-  await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause, at })
-}
-
-/**
- * Offers free cap to settled gifts left short, oldest first. Gifts another transaction is changing
- * right now are skipped (SKIP LOCKED) rather than waited for, which would invert the lock order;
- * the sweeper offers them cap again later.
- */
-export async function matchRetrospectively(
-  tx: Executor,
-  pledges: Pledge[],
-  { campaignId, cause, at }: { campaignId: number; cause: string; at: Date },
-): Promise<number> {
-  const hasRoom = () => pledges.some((p) => !isLocked(p) && !p.closedAt && capRoom(p) > 0)
-  if (!hasRoom()) return 0
-  const waiting = (await tx
-    .select(giftColumns)
-    .from(donations)
-    .where(and(eq(donations.campaignId, campaignId), eq(donations.status, 'succeeded'), sql`${donations.matchShortfallMinor} > 0`))
-    .orderBy(donations.settledAt, donations.id)
-    .limit(200)
-    .for('update', { skipLocked: true })) as Gift[]
-  let matched = 0
-  for (const gift of waiting) {
-    if (!hasRoom()) break
-    const result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.matchShortfallMinor)
-    for (const allocation of result.allocations) {
-      const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
-      const written = await recordMatch(tx, {
-        pledge,
-        kind: 'earned',
-        donationId: gift.id,
-        donorId: gift.donorId,
-        designationId: gift.designationId,
-        amountMinor: allocation.amountMinor,
-        portionMinor: allocation.portionMinor,
-        sourceKey: `retro:${cause}:${gift.id}`,
-        note: `Matched ${money(allocation.amountMinor, pledge.currency)} by ${pledge.partnerName} retrospectively: cap freed by ${cause.split(':')[0]}.`,
-        at,
-      })
-      if (written) matched += allocation.amountMinor
-    }
-    await setShortfall(tx, gift.id, result.shortfallMinor)
-  }
-  await addToTotals(tx, campaignId, { matchedMinor: matched })
-  return matched
 }
 
 /** After totals move: unlock challenge pledges whose target is now met and match what waited. */

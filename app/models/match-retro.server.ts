@@ -1,0 +1,115 @@
+// Reversal and retrospective matching (ledger.md §3 "reverse"): a refund or lost dispute reverses
+// a gift's match in proportion to the value it lost, a refund that fails restores it, and any cap
+// that frees up goes to settled gifts left short, oldest first. Every function here moves the
+// campaign's matched total with the pledges, in the same transaction, and expects the caller to
+// hold the gift's donation row (lock order: donation → pledges → per-donor counters → totals).
+import { and, eq, sql } from 'drizzle-orm'
+import type { Executor } from '#db/client.ts'
+import { donations } from '#db/schema/giving.ts'
+import { allocateMatch, isLocked, proportionalKeep } from './match-rules.ts'
+import { giftTerms, money } from './match-settle.server.ts'
+import { capRoom, giftColumns, giftMatches, lockPledges, pledgeStates, recordMatch, setShortfall, type Gift, type Pledge } from './match-store.server.ts'
+import { addToTotals } from './totals.server.ts'
+
+/**
+ * A gift's matchable value fell (a refund, a lost dispute): reverse each pledge's match on it in
+ * proportion, then offer the freed cap to gifts left short. `cause` keys the rows (idempotent).
+ */
+export async function reduceMatch(
+  tx: Executor,
+  gift: Gift,
+  { beforeMinor, afterMinor, cause, at }: { beforeMinor: number; afterMinor: number; cause: string; at: Date },
+): Promise<void> {
+  if (afterMinor >= beforeMinor) return
+  const pledges = await lockPledges(tx, gift.campaignId)
+  const held = await giftMatches(tx, gift.id)
+  let reversed = 0
+  // The part of the gift's value its matches still stand for, after the reversals below.
+  let coveredAfter = [...held.values()].reduce((sum, h) => sum + Math.max(0, h.portionMinor), 0)
+  for (const pledge of pledges) {
+    const current = held.get(pledge.id)
+    if (!current || current.amountMinor <= 0) continue
+    const amount = current.amountMinor - proportionalKeep(current.amountMinor, beforeMinor, afterMinor)
+    const portion = current.portionMinor - proportionalKeep(current.portionMinor, beforeMinor, afterMinor)
+    if (amount <= 0) continue
+    const written = await recordMatch(tx, {
+      pledge,
+      kind: 'reversed',
+      donationId: gift.id,
+      donorId: gift.donorId,
+      designationId: gift.designationId,
+      amountMinor: -amount,
+      portionMinor: -portion,
+      sourceKey: `${cause}:${gift.id}`,
+      note: `Reversed ${money(amount, pledge.currency)} of ${pledge.partnerName}'s match: ${cause.split(':')[0]} took the gift's matchable value from ${money(beforeMinor, pledge.currency)} to ${money(afterMinor, pledge.currency)}.`,
+      at,
+    })
+    if (written) {
+      reversed += amount
+      coveredAfter -= portion
+    }
+  }
+  // A gift that was waiting for cap may still earn its value less what its matches stand for.
+  // (Scaling the shortfall by itself would floor twice and lose a cent the gift is owed.)
+  await setShortfall(tx, gift.id, gift.matchShortfallMinor > 0 ? Math.max(0, afterMinor - coveredAfter) : 0)
+  await addToTotals(tx, gift.campaignId, { matchedMinor: -reversed })
+  await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause, at })
+}
+
+/** A gift's matchable value rose again (a refund that failed): it may be matched again, by age. */
+export async function restoreMatchable(
+  tx: Executor,
+  gift: Gift,
+  { addedMinor, cause, at }: { addedMinor: number; cause: string; at: Date },
+): Promise<void> {
+  if (addedMinor <= 0) return
+  const pledges = await lockPledges(tx, gift.campaignId)
+  await setShortfall(tx, gift.id, gift.matchShortfallMinor + addedMinor)
+  await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause, at })
+}
+
+/**
+ * Offers free cap to settled gifts left short, oldest first. Gifts another transaction is changing
+ * right now are skipped (SKIP LOCKED) rather than waited for, which would invert the lock order;
+ * the sweeper offers them cap again later.
+ */
+export async function matchRetrospectively(
+  tx: Executor,
+  pledges: Pledge[],
+  { campaignId, cause, at }: { campaignId: number; cause: string; at: Date },
+): Promise<number> {
+  const hasRoom = () => pledges.some((p) => !isLocked(p) && !p.closedAt && capRoom(p) > 0)
+  if (!hasRoom()) return 0
+  const waiting = (await tx
+    .select(giftColumns)
+    .from(donations)
+    .where(and(eq(donations.campaignId, campaignId), eq(donations.status, 'succeeded'), sql`${donations.matchShortfallMinor} > 0`))
+    .orderBy(donations.settledAt, donations.id)
+    .limit(200)
+    .for('update', { skipLocked: true })) as Gift[]
+  let matched = 0
+  for (const gift of waiting) {
+    if (!hasRoom()) break
+    const result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.matchShortfallMinor)
+    for (const allocation of result.allocations) {
+      const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
+      const written = await recordMatch(tx, {
+        pledge,
+        kind: 'earned',
+        donationId: gift.id,
+        donorId: gift.donorId,
+        designationId: gift.designationId,
+        amountMinor: allocation.amountMinor,
+        portionMinor: allocation.portionMinor,
+        sourceKey: `retro:${cause}:${gift.id}`,
+        note: `Matched ${money(allocation.amountMinor, pledge.currency)} by ${pledge.partnerName} retrospectively: cap freed by ${cause.split(':')[0]}.`,
+        at,
+      })
+      if (written) matched += allocation.amountMinor
+    }
+    await setShortfall(tx, gift.id, result.shortfallMinor)
+  }
+  await addToTotals(tx, campaignId, { matchedMinor: matched })
+  return matched
+}
+

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { createDb, createPool } from '#db/client.ts'
+import { seedCatalog } from '#db/seed.ts'
+import { seedDemoGifts } from './demo-gifts.ts'
 
 /** Seeds demo data when the database has no fiscal partners yet. Returns whether it seeded. */
 export async function seedIfEmpty(url: string): Promise<boolean> {
@@ -8,7 +10,11 @@ export async function seedIfEmpty(url: string): Promise<boolean> {
     const db = createDb(pool)
     const { rows } = await db.execute<{ n: number }>(sql`select count(*)::int as n from fiscal_partners`)
     if (rows[0]!.n > 0) return false
-    return false
+    // The catalogue goes in whole or not at all, so a failed seed is simply retried next start.
+    await db.transaction((tx) => seedCatalog(tx))
+    // Demo gifts go through the ledger like real ones, in their own transactions.
+    await seedDemoGifts(db)
+    return true
   } finally {
     await pool.end()
   }

@@ -1,0 +1,304 @@
+// Applying what Stripe says is true now. Every step is idempotent (keyed by Stripe ids and
+// balance transactions) and monotonic (a gift never goes back to pending, a final dispute never
+// reopens), so any order of events, and any replay, converges to the same state.
+import { and, desc, eq, lte, sql } from 'drizzle-orm'
+import type Stripe from 'stripe'
+import { convertMinor } from '#app/utils/money.ts'
+import type { Executor } from '#db/client.ts'
+import { campaigns, fxRates } from '#db/schema/catalog.ts'
+import { donations, recurringPlans } from '#db/schema/giving.ts'
+import { payouts } from '#db/schema/ops.ts'
+import { endCheckout, markProcessing, recordDispute, recordRefund, settleDonation } from './gift-events.server.ts'
+import { postPayout, postStripeOther } from './ledger.server.ts'
+import { balanceFacts, expandedBalance, stripeId, type ChargeSnapshot, type InvoiceSnapshot, type SessionSnapshot, type Snapshot } from './stripe-fetch.server.ts'
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const fromUnix = (seconds: number) => new Date(seconds * 1000)
+/** How long a bank debit may take to confirm while its match stays reserved. */
+const processingHoldMs = 10 * 86_400_000
+
+export async function applySnapshot(tx: Executor, fiscalPartnerId: string, snapshot: Snapshot): Promise<void> {
+  switch (snapshot.kind) {
+    case 'session':
+      return applySession(tx, fiscalPartnerId, snapshot.session)
+    case 'invoice':
+      return applyInvoice(tx, fiscalPartnerId, snapshot.invoice, snapshot.charge)
+    case 'charge':
+      return applyCharge(tx, fiscalPartnerId, snapshot.charge)
+    case 'subscription':
+      return applySubscription(tx, snapshot.subscription, snapshot.fetchedAt)
+    case 'payout':
+      return applyPayout(tx, fiscalPartnerId, snapshot.payout)
+    case 'none':
+      return
+  }
+}
+
+async function applySession(tx: Executor, fiscalPartnerId: string, { session, paymentIntent, charge, invoice }: SessionSnapshot) {
+  const donationId = session.client_reference_id ?? session.metadata?.donation_id
+  if (!donationId || !uuid.test(donationId)) return // not a checkout this platform created
+  const [donation] = await tx
+    .select({ id: donations.id, recurringPlanId: donations.recurringPlanId })
+    .from(donations)
+    .where(eq(donations.id, donationId))
+  if (!donation) return
+  const at = new Date()
+  if (session.status === 'expired') {
+    await endCheckout(tx, donationId, { status: 'expired', at })
+    return
+  }
+  if (session.status !== 'complete') return
+  if (session.mode === 'subscription') {
+    if (donation.recurringPlanId) await linkPlan(tx, donation.recurringPlanId, stripeId(session.subscription), stripeId(session.customer))
+    if (invoice) await applyInvoice(tx, fiscalPartnerId, invoice, charge)
+    return
+  }
+  if (session.payment_status === 'paid' && charge) {
+    await applyCharge(tx, fiscalPartnerId, charge, donationId)
+  } else if (paymentIntent?.status === 'processing') {
+    await markProcessing(tx, donationId, new Date(at.getTime() + processingHoldMs))
+  } else if (paymentIntent && (paymentIntent.status === 'requires_payment_method' || paymentIntent.status === 'canceled')) {
+    await endCheckout(tx, donationId, { status: 'failed', reason: paymentIntent.last_payment_error?.message ?? 'the payment failed', at })
+  }
+}
+
+async function linkPlan(tx: Executor, planId: string, subscriptionId: string | null, customerId: string | null) {
+  if (!subscriptionId) return
+  await tx
+    .update(recurringPlans)
+    .set({
+      stripeSubscriptionId: subscriptionId,
+      stripeCustomerId: customerId,
+      status: sql`case when ${recurringPlans.status} = 'pending' then 'active' else ${recurringPlans.status} end`,
+    })
+    .where(eq(recurringPlans.id, planId))
+}
+
+/** The donation a charge pays for: known already, named in its intent, or its invoice's. */
+async function donationForCharge(tx: Executor, snapshot: ChargeSnapshot): Promise<string | null> {
+  const [known] = await tx
+    .select({ id: donations.id })
+    .from(donations)
+    .where(sql`${donations.chargeId} = ${snapshot.charge.id} or ${donations.paymentIntentId} = ${snapshot.paymentIntent?.id ?? null}`)
+  if (known) return known.id
+  const fromIntent = snapshot.paymentIntent?.metadata?.donation_id
+  if (fromIntent && uuid.test(fromIntent)) return fromIntent
+  if (snapshot.invoice) return installmentDonation(tx, snapshot.invoice)
+  return null
+}
+
+async function applyCharge(tx: Executor, fiscalPartnerId: string, snapshot: ChargeSnapshot, donationHint?: string) {
+  const { charge, balance } = snapshot
+  const donationId = donationHint ?? (await donationForCharge(tx, snapshot))
+  if (!donationId) {
+    // Money we cannot attribute is parked in suspense for finance, never dropped.
+    if (balance) {
+      await postStripeOther(tx, {
+        balance: balanceFacts(balance),
+        fiscalPartnerId,
+        known: false,
+        effectiveAt: fromUnix(balance.created),
+        description: `charge ${charge.id} matches no donation`,
+      })
+    }
+    return
+  }
+  if (charge.status !== 'succeeded' || !balance) return
+  await settleDonation(tx, donationId, {
+    chargeId: charge.id,
+    paymentIntentId: snapshot.paymentIntent?.id ?? stripeId(charge.payment_intent),
+    invoiceId: snapshot.invoice?.invoice.id ?? null,
+    balance: balanceFacts(balance),
+    settledAt: fromUnix(balance.created),
+  })
+  for (const refund of [...snapshot.refunds].sort((a, b) => a.created - b.created)) {
+    const moved = expandedBalance(refund.balance_transaction)
+    const failed = expandedBalance(refund.failure_balance_transaction)
+    await recordRefund(tx, donationId, {
+      id: refund.id,
+      amountMinor: refund.amount,
+      currency: refund.currency.toUpperCase(),
+      status: refund.status ?? 'pending',
+      reason: refund.reason,
+      balance: moved ? balanceFacts(moved) : null,
+      failureBalance: failed ? balanceFacts(failed) : null,
+      at: fromUnix(refund.created),
+    })
+  }
+  for (const dispute of [...snapshot.disputes].sort((a, b) => a.created - b.created)) {
+    await recordDispute(tx, donationId, {
+      id: dispute.id,
+      amountMinor: dispute.amount,
+      currency: dispute.currency.toUpperCase(),
+      status: dispute.status,
+      reason: dispute.reason,
+      balances: [...dispute.balance_transactions].sort((a, b) => a.created - b.created).map(balanceFacts),
+      at: fromUnix(dispute.created),
+    })
+  }
+}
+
+async function planFor(tx: Executor, subscription: Stripe.Subscription | null, subscriptionId: string | null) {
+  const planId = subscription?.metadata?.recurring_plan_id
+  const [plan] = await tx
+    .select()
+    .from(recurringPlans)
+    .where(
+      planId && uuid.test(planId)
+        ? eq(recurringPlans.id, planId)
+        : eq(recurringPlans.stripeSubscriptionId, subscriptionId ?? '—'),
+    )
+  return plan
+}
+
+async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: InvoiceSnapshot, charge: ChargeSnapshot | null) {
+  const { invoice, subscription } = snapshot
+  const subscriptionId = stripeId(invoice.parent?.subscription_details?.subscription)
+  const plan = await planFor(tx, subscription, subscriptionId)
+  if (!plan) return
+  if (!plan.stripeSubscriptionId) await linkPlan(tx, plan.id, subscriptionId, stripeId(invoice.customer))
+  if (invoice.status === 'paid' && charge) {
+    const donationId = await installmentDonation(tx, snapshot)
+    if (donationId) await applyCharge(tx, fiscalPartnerId, { ...charge, invoice: snapshot }, donationId)
+  } else if (invoice.status === 'open' && invoice.attempt_count > 0) {
+    await tx
+      .update(recurringPlans)
+      .set({
+        failedPaymentCount: sql`${recurringPlans.failedPaymentCount} + 1`,
+        lastPaymentError: `Payment for invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`,
+      })
+      .where(eq(recurringPlans.id, plan.id))
+  }
+}
+
+const monthMs = 30.4375 * 86_400_000
+
+/**
+ * The donation for one paid invoice of a monthly gift. The first is the one created at checkout;
+ * each later one is created here, numbered by months since the subscription began, so invoices
+ * processed out of order still get their own number.
+ */
+async function installmentDonation(tx: Executor, { invoice, subscription }: InvoiceSnapshot): Promise<string | null> {
+  const plan = await planFor(tx, subscription, stripeId(invoice.parent?.subscription_details?.subscription))
+  if (!plan) return null
+  const [existing] = await tx.select({ id: donations.id }).from(donations).where(eq(donations.invoiceId, invoice.id))
+  if (existing) return existing.id
+  const [first] = await tx
+    .select()
+    .from(donations)
+    .where(and(eq(donations.recurringPlanId, plan.id), eq(donations.installment, 1)))
+  if (!first) return null
+  if (invoice.billing_reason === 'subscription_create') {
+    await tx.update(donations).set({ invoiceId: invoice.id }).where(eq(donations.id, first.id))
+    return first.id
+  }
+  const start = subscription?.start_date ?? Math.floor(first.createdAt.getTime() / 1000)
+  const [latest] = await tx
+    .select({ installment: donations.installment })
+    .from(donations)
+    .where(eq(donations.recurringPlanId, plan.id))
+    .orderBy(desc(donations.installment))
+    .limit(1)
+  let installment = Math.max(2, 1 + Math.round(((invoice.created - start) * 1000) / monthMs))
+  const [taken] = await tx
+    .select({ id: donations.id })
+    .from(donations)
+    .where(and(eq(donations.recurringPlanId, plan.id), eq(donations.installment, installment)))
+  if (taken) installment = (latest?.installment ?? 1) + 1
+  const paidAt = fromUnix(invoice.status_transitions?.paid_at ?? invoice.created)
+  const [campaign] = await tx.select({ currency: campaigns.currency }).from(campaigns).where(eq(campaigns.id, plan.campaignId))
+  const rate = first.currency === campaign!.currency ? '1' : ((await tableRate(tx, first.currency, campaign!.currency, paidAt)) ?? first.campaignFxRate)
+  const [created] = await tx
+    .insert(donations)
+    .values({
+      campaignId: plan.campaignId,
+      donorId: plan.donorId,
+      fiscalPartnerId: plan.fiscalPartnerId,
+      designationId: plan.designationId,
+      frequency: 'monthly',
+      recurringPlanId: plan.id,
+      installment,
+      amountMinor: plan.amountMinor,
+      feeCoveredMinor: plan.feeCoveredMinor,
+      chargedMinor: plan.chargedMinor,
+      currency: plan.currency,
+      campaignAmountMinor: convertMinor(plan.amountMinor, rate),
+      campaignFxRate: rate,
+      campaignFxSource: rate === '1' ? 'identity' : 'table',
+      tributeType: first.tributeType,
+      tributeName: first.tributeName,
+      anonymous: first.anonymous,
+      donorCountry: first.donorCountry,
+      invoiceId: invoice.id,
+      createdAt: paidAt,
+    })
+    .returning({ id: donations.id })
+  return created!.id
+}
+
+/** Finance's dated rate on or before `on`. */
+export async function tableRate(exec: Executor, base: string, quote: string, on: Date): Promise<string | null> {
+  const [row] = await exec
+    .select({ rate: fxRates.rate })
+    .from(fxRates)
+    .where(and(eq(fxRates.base, base), eq(fxRates.quote, quote), lte(fxRates.effectiveOn, on.toISOString().slice(0, 10))))
+    .orderBy(desc(fxRates.effectiveOn))
+    .limit(1)
+  return row?.rate ?? null
+}
+
+const planStatus: Record<string, 'active' | 'past_due' | 'canceled' | 'abandoned'> = {
+  active: 'active',
+  trialing: 'active',
+  past_due: 'past_due',
+  unpaid: 'past_due',
+  paused: 'past_due',
+  canceled: 'canceled',
+  incomplete_expired: 'abandoned',
+}
+
+/** Subscription states can go back and forth, so a snapshot only wins if it is the newest seen. */
+async function applySubscription(tx: Executor, subscription: Stripe.Subscription, fetchedAt: Date) {
+  const plan = await planFor(tx, subscription, subscription.id)
+  const status = planStatus[subscription.status]
+  if (!plan || !status) return
+  await tx
+    .update(recurringPlans)
+    .set({
+      status,
+      stripeSubscriptionId: subscription.id,
+      stripeSyncedAt: fetchedAt,
+      canceledAt: subscription.canceled_at ? fromUnix(subscription.canceled_at) : null,
+    })
+    .where(and(eq(recurringPlans.id, plan.id), sql`(${recurringPlans.stripeSyncedAt} is null or ${recurringPlans.stripeSyncedAt} < ${fetchedAt})`))
+}
+
+async function applyPayout(tx: Executor, fiscalPartnerId: string, payout: Stripe.Payout) {
+  const balanceId = stripeId(payout.balance_transaction)
+  const failureId = stripeId(payout.failure_balance_transaction)
+  await tx
+    .insert(payouts)
+    .values({
+      id: payout.id,
+      fiscalPartnerId,
+      amountMinor: payout.amount,
+      currency: payout.currency.toUpperCase(),
+      status: payout.status,
+      arrivalDate: fromUnix(payout.arrival_date),
+      balanceTransactionId: balanceId,
+      failureBalanceTransactionId: failureId,
+      failureCode: payout.failure_code,
+    })
+    .onConflictDoUpdate({
+      target: payouts.id,
+      set: { status: payout.status, failureBalanceTransactionId: failureId, failureCode: payout.failure_code, updatedAt: new Date() },
+    })
+  const common = { payoutId: payout.id, fiscalPartnerId, currency: payout.currency.toUpperCase(), amountMinor: payout.amount }
+  if (balanceId && (payout.status === 'paid' || payout.status === 'failed')) {
+    await postPayout(tx, { ...common, kind: 'payout', balanceTransactionId: balanceId, effectiveAt: fromUnix(payout.arrival_date) })
+  }
+  if (failureId) {
+    await postPayout(tx, { ...common, kind: 'payout_failure', balanceTransactionId: failureId, effectiveAt: new Date() })
+  }
+}
+

@@ -1,0 +1,19 @@
+// Stripe's cancel_url (a GET) and the review page's "Change my gift" (a POST) both land here:
+// end the checkout, free the match, and return to the form with the donor's answers kept.
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { redirect } from '@remix-run/node'
+import { z } from 'zod'
+import { cancelCheckout } from '#app/models/checkout.server.ts'
+
+const ParamsSchema = z.object({ donationId: z.uuid() })
+
+async function cancel(params: LoaderFunctionArgs['params']) {
+  const parsed = ParamsSchema.safeParse(params)
+  if (!parsed.success) throw new Response('Gift not found', { status: 404 })
+  const cancelled = await cancelCheckout(parsed.data.donationId)
+  if (!cancelled) throw new Response('Gift not found', { status: 404 })
+  return redirect(`/campaigns/${cancelled.campaignSlug}?resume=${parsed.data.donationId}#donate`)
+}
+
+export const loader = ({ params }: LoaderFunctionArgs) => cancel(params)
+export const action = ({ params }: ActionFunctionArgs) => cancel(params)

@@ -1,0 +1,116 @@
+// Where Stripe sends the donor after paying. The webhook that records the gift may not have
+// arrived yet, so until it has, the page says "confirming…" and checks again by itself (with
+// JavaScript every two seconds, without it by a refresh header).
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { isRouteErrorResponse, Link, useLoaderData, useRevalidator, useRouteError } from '@remix-run/react'
+import { useEffect } from 'react'
+import { z } from 'zod'
+import { ProgressBar } from '#app/components/progress-bar.tsx'
+import { getDonationSummary } from '#app/models/donations.server.ts'
+import { formatMoney, isCurrency, type Currency } from '#app/utils/money.ts'
+import { computeProgress } from '#app/utils/progress.ts'
+
+const ParamsSchema = z.object({ donationId: z.uuid() })
+const SearchSchema = z.object({ session_id: z.string().regex(/^cs_\w+$/).optional() })
+
+export async function loader({ params, request }: LoaderFunctionArgs) {
+  const parsed = ParamsSchema.safeParse(params)
+  const search = SearchSchema.safeParse(Object.fromEntries(new URL(request.url).searchParams))
+  if (!parsed.success || !search.success) throw new Response('Gift not found', { status: 404 })
+  const gift = await getDonationSummary(parsed.data.donationId)
+  // A session id that is not this gift's means a tampered link.
+  if (!gift || (search.data.session_id && search.data.session_id !== gift.checkoutSessionId)) {
+    throw new Response('Gift not found', { status: 404 })
+  }
+  const currency = gift.currency as Currency
+  const campaignCurrency = (isCurrency(gift.campaignCurrency) ? gift.campaignCurrency : 'USD') as Currency
+  const state =
+    gift.status === 'succeeded' ? 'thanked' : gift.status === 'pending' ? 'confirming' : gift.status === 'processing' ? 'processing' : 'ended'
+  return {
+    state,
+    status: gift.status,
+    id: gift.id,
+    monthly: gift.frequency === 'monthly',
+    campaign: { slug: gift.campaignSlug, title: gift.campaignTitle, currency: campaignCurrency },
+    gift: formatMoney(gift.amountMinor, currency),
+    total: formatMoney(gift.chargedMinor, currency),
+    designation: gift.designationName,
+    partner: gift.partnerLegalName,
+    matches: gift.earned.map((m) => ({ partner: m.partnerName, amount: formatMoney(m.amountMinor, campaignCurrency) })),
+    progress: gift.totals
+      ? computeProgress({ raisedGiftsMinor: gift.totals.raisedGiftsMinor, matchedMinor: gift.totals.matchedMinor, donorTargetMinor: gift.donorTargetMinor, pledges: gift.pledges })
+      : null,
+  }
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data?.state === 'thanked' ? 'Thank you · LIFT International' : 'Confirming your gift · LIFT International' },
+  ...(data?.state === 'confirming' ? [{ httpEquiv: 'refresh', content: '4' } as const] : []),
+]
+
+export default function Thanks() {
+  const d = useLoaderData<typeof loader>()
+  const revalidator = useRevalidator()
+  useEffect(() => {
+    if (d.state !== 'confirming') return
+    const timer = setInterval(() => revalidator.state === 'idle' && revalidator.revalidate(), 2_000)
+    return () => clearInterval(timer)
+  }, [d.state, revalidator])
+
+  return (
+    <section className="card thanks" aria-live="polite">
+      {d.state === 'thanked' ? (
+        <>
+          <h1>Thank you</h1>
+          <p>
+            Your {d.monthly ? 'monthly ' : ''}gift of <strong>{d.gift}</strong> to {d.campaign.title} has arrived at {d.partner}, for{' '}
+            {d.designation}.
+          </p>
+          {d.matches.map((m) => (
+            <p key={m.partner} className="thanks__match">
+              <strong>{m.partner}</strong> added <strong>{m.amount}</strong>.
+            </p>
+          ))}
+        </>
+      ) : d.state === 'confirming' ? (
+        <>
+          <h1>Confirming your gift…</h1>
+          <p>Stripe has your payment of {d.total}; we are waiting for its confirmation. This page updates by itself.</p>
+        </>
+      ) : d.state === 'processing' ? (
+        <>
+          <h1>Your payment is on its way</h1>
+          <p>Bank payments take a few days to confirm. Your gift of {d.gift} and its match are held for you until then.</p>
+        </>
+      ) : (
+        <>
+          <h1>{d.status === 'canceled' ? 'You cancelled this gift' : d.status === 'expired' ? 'This checkout expired' : 'This payment did not go through'}</h1>
+          <p>Nothing was charged.</p>
+          <p>
+            <Link className="button button--primary" to={`/campaigns/${d.campaign.slug}?resume=${d.id}#donate`}>
+              Try again
+            </Link>
+          </p>
+        </>
+      )}
+      {d.progress ? <ProgressBar id="thanks-progress" progress={d.progress} currency={d.campaign.currency} /> : null}
+      <p>
+        <Link to={`/campaigns/${d.campaign.slug}`}>Back to the campaign</Link>
+      </p>
+    </section>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  const missing = isRouteErrorResponse(error) && error.status === 404
+  return (
+    <section className="error-page">
+      <h1>{missing ? 'We could not find that gift' : 'This page could not be shown'}</h1>
+      <p>If you paid, your gift is safe: Stripe holds the record and your receipt will arrive by email.</p>
+      <p>
+        <Link to="/">See our campaigns</Link>
+      </p>
+    </section>
+  )
+}

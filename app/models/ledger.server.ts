@@ -164,6 +164,11 @@ export async function postReversal(
 ): Promise<PostedEntry> {
   const [original] = await tx.select().from(ledgerEntries).where(eq(ledgerEntries.id, entryId))
   if (!original) throw new LedgerError(`entry ${entryId} does not exist`)
+  if (original.campaignValueMinor !== null || original.kind.startsWith('match') && original.kind !== 'match_payment') {
+    // Campaign totals, pledges and match rows move with these entries; a bare opposite entry would
+    // leave them behind. Gifts are undone by refunds and disputes, matches by the matching engine.
+    throw new LedgerError(`entry ${entryId} (${original.kind}) counts toward a campaign: undo it through its gift's refund or the matching engine`)
+  }
   const { rows } = await tx.execute<Posting>(sql`
     select a.path as account, p.amount_minor as "amountMinor"
     from ledger_postings p join ledger_accounts a on a.id = p.account_id where p.entry_id = ${entryId}`)

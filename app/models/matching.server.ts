@@ -211,7 +211,7 @@ export async function settleMatch(tx: Executor, gift: Gift, at: Date): Promise<n
  */
 export async function releaseReservations(
   tx: Executor,
-  { donationId, status, at = new Date() }: { donationId: string; status: 'released' | 'expired'; at?: Date },
+  { donationId, status, at = new Date(), onlyExpiredBy }: { donationId: string; status: 'released' | 'expired'; at?: Date; onlyExpiredBy?: Date },
 ): Promise<void> {
   const gift = await lockGift(tx, donationId)
   if (!gift) throw new MatchingError(`donation ${donationId} does not exist`)
@@ -219,7 +219,15 @@ export async function releaseReservations(
   const voided = await tx
     .update(matchReservations)
     .set({ status, resolvedAt: at })
-    .where(and(eq(matchReservations.donationId, donationId), eq(matchReservations.status, 'held')))
+    .where(
+      and(
+        eq(matchReservations.donationId, donationId),
+        eq(matchReservations.status, 'held'),
+        // The sweeper read the hold as overdue before taking the gift's lock; a bank debit that
+        // started processing meanwhile has extended it, and that extension must win.
+        onlyExpiredBy ? lt(matchReservations.expiresAt, onlyExpiredBy) : undefined,
+      ),
+    )
     .returning({ pledgeId: matchReservations.pledgeId, amountMinor: matchReservations.amountMinor })
   for (const row of voided) {
     await movePledge(tx, pledges.find((p) => p.id === row.pledgeId)!, gift.donorId, { reservedMinor: -row.amountMinor })
@@ -241,7 +249,7 @@ export async function releaseExpiredReservations(
       .limit(batch),
   )
   for (const { donationId } of due) {
-    await db.transaction((tx) => releaseReservations(tx, { donationId, status: 'expired', at: now }))
+    await db.transaction((tx) => releaseReservations(tx, { donationId, status: 'expired', at: now, onlyExpiredBy: now }))
   }
   return due.length
 }

@@ -43,7 +43,7 @@ export async function addToTotals(tx: Executor, campaignId: number, delta: Total
 
 export type TotalsDrift = {
   campaignId: number
-  field: 'raised_gifts_minor' | 'matched_minor' | 'donors_count' | 'pledge_matched_minor'
+  field: 'raised_gifts_minor' | 'matched_minor' | 'donors_count' | 'gifts_count' | 'pledge_matched_minor'
   pledgeId?: number
   stored: number
   fromLedger: number
@@ -52,7 +52,8 @@ export type TotalsDrift = {
 /**
  * Recomputes every campaign's totals from the ledger and reports each figure that disagrees:
  * raised from the campaign value recorded on gift, refund and dispute entries; match from the
- * match postings themselves; donors from the same entries grouped by donor.
+ * match postings themselves; donors from the same entries grouped by donor; gifts from the gift
+ * entries (one per settled payment, never undone: a refunded gift was still given).
  */
 export async function verifyCampaignTotals(exec: Executor, campaignId?: number): Promise<TotalsDrift[]> {
   const only = campaignId === undefined ? sql`true` : sql`c.id = ${campaignId}`
@@ -72,15 +73,19 @@ export async function verifyCampaignTotals(exec: Executor, campaignId?: number):
       join ledger_accounts a on a.id = p.account_id
       where e.kind in ('match', 'match_reversal', 'match_leftover') and a.path like 'funds:%:match'
       group by 1
+    ), ledger_gifts as (
+      select campaign_id, count(*) as gifts from ledger_entries where kind = 'gift' group by 1
     ), figures as (
       select c.id as campaign_id,
              t.raised_gifts_minor, coalesce(r.raised, 0) as raised,
              t.matched_minor, coalesce(m.matched, 0) as matched,
-             t.donors_count, coalesce(r.donors, 0) as donors
+             t.donors_count, coalesce(r.donors, 0) as donors,
+             t.gifts_count, coalesce(g.gifts, 0) as gifts
       from campaigns c
       join campaign_totals t on t.campaign_id = c.id
       left join ledger_raised r on r.campaign_id = c.id
       left join ledger_match m on m.campaign_id = c.id
+      left join ledger_gifts g on g.campaign_id = c.id
       where ${only}
     ), pledge_match as (
       select p.campaign_id, p.id as pledge_id, p.matched_minor as stored,
@@ -102,6 +107,8 @@ export async function verifyCampaignTotals(exec: Executor, campaignId?: number):
     select campaign_id, 'matched_minor', null, matched_minor::int8, matched::int8 from figures where matched_minor <> matched
     union all
     select campaign_id, 'donors_count', null, donors_count::int8, donors::int8 from figures where donors_count <> donors
+    union all
+    select campaign_id, 'gifts_count', null, gifts_count::int8, gifts::int8 from figures where gifts_count <> gifts
     union all
     select campaign_id, 'pledge_matched_minor', pledge_id, stored::int8, from_ledger::int8
       from pledge_match where stored <> from_ledger or stored <> from_rows

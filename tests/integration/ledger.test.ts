@@ -320,6 +320,18 @@ describe('postEntry: one entry per source, replays and corrections', () => {
     expect(await getBalance(db, { prefix: 'assets:bank', fiscalPartnerId: 'us', currency: 'USD', asOf: jan })).toBe(9_000)
     await expect(db.transaction((tx) => postReversal(tx, { entryId: 999_999, effectiveAt: feb, createdBy: 'f', reason: 'r' }))).rejects.toThrow(/does not exist/)
   })
+
+  test('postReversal refuses entries that count toward a campaign, whose totals it would leave behind', async () => {
+    const { campaign } = await setup()
+    const gift = await createDonation({ campaignId: campaign.id, amountMinor: 4_000 })
+    await settle(gift.id, 4_000)
+    const before = await countRows('ledger_entries')
+    for (const kind of ['gift', 'match'] as const) {
+      const original = (await entriesOf(gift.id)).find((e) => e.kind === kind)
+      await expect(db.transaction((tx) => postReversal(tx, { entryId: original!.id, effectiveAt: feb, createdBy: 'f', reason: 'r' }))).rejects.toThrow(/counts toward a campaign/)
+    }
+    expect(await countRows('ledger_entries')).toBe(before)
+  })
 })
 
 describe('the database guards the books itself', () => {

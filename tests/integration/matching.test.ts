@@ -9,7 +9,7 @@ import { explainMatch } from '#app/models/match-explain.server.ts'
 import { giftEntry } from '#app/models/ledger.server.ts'
 import { planFastSettlement, settleFast } from '#app/models/match-settle.server.ts'
 import { readPledges } from '#app/models/match-store.server.ts'
-import { closePledge, previewMatch, releaseExpiredReservations } from '#app/models/matching.server.ts'
+import { closePledge, previewMatch, releaseExpiredReservations, releaseReservations } from '#app/models/matching.server.ts'
 import { verifyCampaignTotals } from '#app/models/totals.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
@@ -341,6 +341,20 @@ describe('reservations: held, converted, released', () => {
     expect(await matchOf(gift.id)).toBe(6_000)
   })
 
+  test('a hold extended after the sweeper read it as overdue is not voided', async () => {
+    const { campaign, pledges } = await campaignWith([{ capMinor: 10_000 }])
+    const gift = await createDonation({ campaignId: campaign.id, amountMinor: 6_000 })
+    await reserve(gift.id)
+    const sweptAt = inMinutes(31)
+    // The sweeper's second step, after markProcessing committed between its read and its lock.
+    await db.transaction((tx) => markProcessing(tx, gift.id, new Date(sweptAt.getTime() + 3 * day)))
+    await db.transaction((tx) => releaseReservations(tx, { donationId: gift.id, status: 'expired', at: sweptAt, onlyExpiredBy: sweptAt }))
+    expect((await pledgeOf(pledges[0]!.id)).reservedMinor).toBe(6_000)
+    // Without the bound (a real session expiry), the hold goes.
+    await db.transaction((tx) => releaseReservations(tx, { donationId: gift.id, status: 'expired', at: sweptAt }))
+    expect((await pledgeOf(pledges[0]!.id)).reservedMinor).toBe(0)
+  })
+
   test('previewMatch quotes without reserving', async () => {
     const { campaign, pledges } = await campaignWith([{ capMinor: 10_000, ratioNum: 2 }])
     const quote = await previewMatch(db, { campaignId: campaign.id, donorId: 1, designationId: 'love-packs', installment: 1, createdAt: new Date(), campaignAmountMinor: 7_000 })
@@ -662,20 +676,22 @@ describe('explainMatch', () => {
 })
 
 describe('totals against the ledger', () => {
-  test('verifyCampaignTotals reports drift in a tampered totals row or pledge, and ledger:check calls it an error', async () => {
+  test('verifyCampaignTotals reports drift in every field of a tampered totals row or pledge, and ledger:check calls it an error', async () => {
     const { campaign, pledges } = await campaignWith([{ capMinor: 10_000 }])
     await give(campaign.id, 5_000)
     expect(await verifyCampaignTotals(db, campaign.id)).toEqual([])
-    await db.execute(sql`update campaign_totals set raised_gifts_minor = raised_gifts_minor + 1, donors_count = 7 where campaign_id = ${campaign.id}`)
+    await db.execute(sql`update campaign_totals set raised_gifts_minor = raised_gifts_minor + 1, donors_count = 7, gifts_count = 3 where campaign_id = ${campaign.id}`)
     await db.execute(sql`update match_pledges set matched_minor = matched_minor - 100 where id = ${pledges[0]!.id}`)
     expect(await verifyCampaignTotals(db, campaign.id)).toEqual([
       { campaignId: campaign.id, field: 'donors_count', pledgeId: null, stored: 7, fromLedger: 1 },
+      { campaignId: campaign.id, field: 'gifts_count', pledgeId: null, stored: 3, fromLedger: 1 },
       { campaignId: campaign.id, field: 'pledge_matched_minor', pledgeId: pledges[0]!.id, stored: 4_900, fromLedger: 5_000 },
       { campaignId: campaign.id, field: 'raised_gifts_minor', pledgeId: null, stored: 5_001, fromLedger: 5_000 },
     ])
     const errors = (await checkLedger(db)).filter((f) => f.severity === 'error')
     expect(errors.map((e) => e.detail)).toEqual([
       `campaign ${campaign.id} donors_count: stored 7, ledger says 1`,
+      `campaign ${campaign.id} gifts_count: stored 3, ledger says 1`,
       `campaign ${campaign.id} pledge_matched_minor (pledge ${pledges[0]!.id}): stored 4900, ledger says 5000`,
       `campaign ${campaign.id} raised_gifts_minor: stored 5001, ledger says 5000`,
     ])

@@ -40,6 +40,12 @@ export function Layout({ children }: { children: ReactNode }) {
               them rebuild their lives.
             </p>
             <p className="site-footer__small">Gifts are received by LIFT International (US), LIFT International UK and LIFT International New Zealand.</p>
+            {/* The build's mode, fixed at compile time in both bundles, so hydration always agrees. */}
+            {process.env.NODE_ENV === 'development' ? (
+              <p className="site-footer__small">
+                <Link to="/dev/outbox">Dev mail outbox</Link>
+              </p>
+            ) : null}
           </div>
         </footer>
         <HydrationFlag />

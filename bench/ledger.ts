@@ -106,9 +106,9 @@ async function insertDonations(pool: pg.Pool, batch: number, n: number) {
   )
   const { rows } = await pool.query<{ id: string; amount: number }>(
     `insert into donations (campaign_id, donor_id, fiscal_partner_id, designation_id, frequency, amount_minor, charged_minor, currency,
-                            campaign_amount_minor, donor_country)
+                            campaign_amount_minor, donor_name, donor_country)
      select c.id, d.id, 'us', 'love-packs', 'one_off', 500 + (d.id * 7919) % 24500, 500 + (d.id * 7919) % 24500, 'USD',
-            500 + (d.id * 7919) % 24500, 'US'
+            500 + (d.id * 7919) % 24500, d.name, 'US'
      from donors d, campaigns c where c.slug = 'bench' and d.email like 'bench-' || $1 || '-%'
      returning id, amount_minor as amount`,
     [batch],

@@ -25,3 +25,12 @@ export function createPool(url: string, options: pg.PoolConfig = {}): pg.Pool {
 export function createDb(pool: pg.Pool): Db {
   return drizzle(pool)
 }
+
+/**
+ * The pg pool under a drizzle database (drizzle keeps it as $client, which its type leaves out),
+ * for the few hot statements sent as named prepared statements: parsed and planned once per
+ * connection, one round trip each.
+ */
+export function poolOf(database: Db): Pick<pg.Pool, 'query'> {
+  return (database as Db & { $client: pg.Pool }).$client
+}

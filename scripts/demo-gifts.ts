@@ -85,6 +85,7 @@ export async function seedDemoGifts(db: Db, now = new Date()): Promise<void> {
           tributeType: gift.tribute?.type ?? null,
           tributeName: gift.tribute?.name ?? null,
           anonymous: gift.anonymous ?? false,
+          donorName: gift.name,
           donorCountry: gift.country,
           createdAt: madeAt,
         })

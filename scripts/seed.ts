@@ -3,8 +3,12 @@ import { createDb, createPool } from '#db/client.ts'
 import { seedCatalog } from '#db/seed.ts'
 import { seedDemoGifts } from './demo-gifts.ts'
 
-/** Seeds demo data when the database has no fiscal partners yet. Returns whether it seeded. */
-export async function seedIfEmpty(url: string): Promise<boolean> {
+/**
+ * Seeds the catalogue (fiscal partners, designations, campaigns) when the database has no fiscal
+ * partners yet, and demo gifts too unless this is production: invented donors must never reach a
+ * live ledger, nor be sent a thank-you. Returns whether it seeded.
+ */
+export async function seedIfEmpty(url: string, { demoGifts = true }: { demoGifts?: boolean } = {}): Promise<boolean> {
   const pool = createPool(url, { max: 2 })
   try {
     const db = createDb(pool)
@@ -13,7 +17,7 @@ export async function seedIfEmpty(url: string): Promise<boolean> {
     // The catalogue goes in whole or not at all, so a failed seed is simply retried next start.
     await db.transaction((tx) => seedCatalog(tx))
     // Demo gifts go through the ledger like real ones, in their own transactions.
-    await seedDemoGifts(db)
+    if (demoGifts) await seedDemoGifts(db)
     return true
   } finally {
     await pool.end()

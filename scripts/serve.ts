@@ -9,6 +9,7 @@ import { createRequestHandler } from '@remix-run/express'
 import { broadcastDevReady, type ServerBuild } from '@remix-run/node'
 import compression from 'compression'
 import express from 'express'
+import { connectDatabase } from '#app/utils/db.server.ts'
 import { EnvError, getAppUrl, getEnv } from '#app/utils/env.server.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { openDatabase } from './database.ts'
@@ -25,10 +26,12 @@ async function main() {
   }
 
   const database = await openDatabase(env)
-  // The server build's own modules connect lazily from the environment.
+  // The server build's own modules connect lazily from the environment; this process's modules
+  // (the workers) read an environment parsed before the database was known, so they are told.
   process.env.DATABASE_URL = database.url
+  connectDatabase(database.url)
   await migrateDatabase(database.url)
-  const seeded = await seedIfEmpty(database.url)
+  const seeded = await seedIfEmpty(database.url, { demoGifts: env.NODE_ENV !== 'production' })
 
   const workers = await startWorkers(env)
 
@@ -36,7 +39,8 @@ async function main() {
   const app = express()
   app.disable('x-powered-by')
   if (env.TRUST_PROXY) app.set('trust proxy', true)
-  app.use(compression())
+  // Webhook replies are a few bytes of JSON: compressing them only costs Stripe's sender time.
+  app.use(compression({ filter: (req, res) => !req.path.startsWith('/webhooks/') && compression.filter(req, res) }))
   app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y' }))
   app.use(express.static('public', { maxAge: '1h' }))
   const handler = (current: ServerBuild) =>

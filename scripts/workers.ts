@@ -1,9 +1,12 @@
 // Background work that runs beside the web server, each worker with its own loop.
 import { pruneRateLimits } from '#app/models/abuse.server.ts'
+import { sendAllDueEmails } from '#app/models/email-outbox.server.ts'
 import { releaseExpiredReservations } from '#app/models/matching.server.ts'
-import { db } from '#app/utils/db.server.ts'
+import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
+import { getEmailTransport } from '#app/utils/email.server.ts'
 import { getAppUrl, type Env } from '#app/utils/env.server.ts'
 import { getStripeMode } from '#app/utils/stripe.server.ts'
+import { startStripeEventProcessor } from './stripe-event-processor.ts'
 
 export interface Workers {
   describe(): string[]
@@ -19,12 +22,19 @@ export async function startWorkers(env: Env): Promise<Workers> {
     const sandbox = await startStripeSandbox({ appUrl: getAppUrl(env), env })
     running.push({ name: sandbox.describe, stop: () => sandbox.stop() })
   }
+  const events = await startStripeEventProcessor({ databaseUrl: getDatabaseUrl() })
+  running.push(events)
+  const mail = getEmailTransport(env)
   running.push(
     every('Sweeper: voids match reservations held past their time, every 30 s', 30_000, async () => {
       while ((await releaseExpiredReservations(db)) > 0) {
         // a batch at a time until none is overdue
       }
       await pruneRateLimits(db)
+    }),
+    every(`Mailer: sends queued email ${mail.name === 'resend' ? 'through Resend' : `into the dev outbox (${getAppUrl(env)}/dev/outbox)`}, every 5 s`, 5_000, async () => {
+      const report = await sendAllDueEmails({ transport: mail })
+      if (report.failed > 0) console.warn(`Mailer: ${report.failed} email(s) failed for good; see email_outbox.last_error`)
     }),
   )
   return {

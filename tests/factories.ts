@@ -123,6 +123,8 @@ export async function createDonor(options: { email?: string; name?: string; coun
 export interface DonationOptions {
   campaignId: number
   donorId?: number
+  /** The name given with the gift; a new donor of that name unless donorId is given. */
+  donorName?: string
   amountMinor?: number
   feeCoveredMinor?: number
   currency?: string
@@ -138,14 +140,14 @@ export interface DonationOptions {
 
 /** A pending donation, as checkout creates it. */
 export async function createDonation(options: DonationOptions, exec: Executor = db) {
-  const donorId = options.donorId ?? (await createDonor({}, exec)).id
+  const donor = options.donorId ? { id: options.donorId, name: options.donorName ?? 'Ada Lovelace' } : await createDonor({ name: options.donorName }, exec)
   const amountMinor = options.amountMinor ?? 5_000
   const fee = options.feeCoveredMinor ?? 0
   const [donation] = await exec
     .insert(donations)
     .values({
       campaignId: options.campaignId,
-      donorId,
+      donorId: donor.id,
       fiscalPartnerId: options.fiscalPartnerId ?? 'us',
       designationId: options.designationId ?? 'survivor-fund',
       frequency: 'one_off',
@@ -156,6 +158,7 @@ export async function createDonation(options: DonationOptions, exec: Executor = 
       campaignAmountMinor: options.campaignAmountMinor ?? amountMinor,
       campaignFxRate: options.campaignFxRate ?? '1',
       campaignFxSource: options.campaignFxRate ? 'table' : 'identity',
+      donorName: donor.name,
       donorCountry: 'US',
       anonymous: options.anonymous ?? false,
       createdAt: options.createdAt ?? new Date(),
@@ -187,4 +190,14 @@ export function nextBalanceId() {
 export async function countRows(table: string, exec: Executor = db): Promise<number> {
   const { rows } = await exec.execute<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(table)}`)
   return rows[0]!.n
+}
+
+/** Row counts of every table, to prove a request wrote nothing anywhere. */
+export async function rowCounts(exec: Executor = db): Promise<Record<string, number>> {
+  const { rows } = await exec.execute<{ table_name: string }>(
+    sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
+  )
+  const counts: Record<string, number> = {}
+  for (const { table_name } of rows) counts[table_name] = await countRows(table_name, exec)
+  return counts
 }

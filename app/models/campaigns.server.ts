@@ -3,10 +3,9 @@
 // with an anonymous donor's name never even selected. The public sees live and finished
 // campaigns; drafts are for admins only.
 import { and, asc, eq, ne, sql } from 'drizzle-orm'
-import type pg from 'pg'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
 import { isCurrency, type Currency } from '#app/utils/money.ts'
-import type { Db, Executor } from '#db/client.ts'
+import { poolOf, type Db, type Executor } from '#db/client.ts'
 import { campaigns, designations, matchPledges } from '#db/schema/catalog.ts'
 import { campaignTotals } from '#db/schema/matching.ts'
 
@@ -69,7 +68,7 @@ export type LiveCampaign = Awaited<ReturnType<typeof getLiveCampaigns>>[number]
 // (docs/decisions/0006-campaign-page-single-statement.md). The four parts are independent
 // subqueries of that one statement. Column names are spelled out; nothing sums gifts.
 const campaignPageStatement = {
-  name: 'campaign_page_v2',
+  name: 'campaign_page_v3',
   text: `
     with campaign as (
       select c.id, c.slug, c.title, c.summary, c.story_markdown, c.currency, c.donor_target_minor,
@@ -93,9 +92,9 @@ const campaignPageStatement = {
       (select coalesce(json_agg(s order by s."settledAt" desc), '[]') from (
          -- Anonymous gifts never select the name at all. A gift refunded or lost in full no
          -- longer supports the campaign.
-         select case when g.anonymous then null else dn.name end as name, g.amount_minor as "amountMinor",
+         select case when g.anonymous then null else g.donor_name end as name, g.amount_minor as "amountMinor",
                 g.currency, g.settled_at as "settledAt"
-         from donations g join donors dn on dn.id = g.donor_id
+         from donations g
          where g.campaign_id = campaign.id and g.status = 'succeeded' and g.settled_at is not null
            and g.refunded_minor + g.lost_dispute_minor < g.charged_minor
          order by g.settled_at desc
@@ -127,7 +126,7 @@ interface CampaignPageRow {
 
 /** Everything a campaign page shows, or null for an unknown or draft slug. */
 export async function getCampaignPage(slug: string, database: Db = db) {
-  const { rows } = await pgClient(database).query<CampaignPageRow>({ ...campaignPageStatement, values: [slug] })
+  const { rows } = await poolOf(database).query<CampaignPageRow>({ ...campaignPageStatement, values: [slug] })
   const row = rows[0]
   if (!row) return null
   return {
@@ -221,11 +220,6 @@ export function publicName(fullName: string): string {
 /** Whether the campaign takes gifts right now: live, and inside its window. */
 export function isOpenForGifts(campaign: { status: string; startsAt: Date; endsAt: Date }, now: Date): boolean {
   return campaign.status === 'live' && campaign.startsAt <= now && now < campaign.endsAt
-}
-
-/** The pg pool under a drizzle database: drizzle keeps it as $client, which its type leaves out. */
-function pgClient(database: Db): Pick<pg.Pool, 'query'> {
-  return (database as Db & { $client: pg.Pool }).$client
 }
 
 /** Campaign and gift currencies are checked by the database's shape, and here against what we support. */

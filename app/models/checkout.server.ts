@@ -3,7 +3,7 @@
 // chosen fiscal partner's Stripe account as a hosted Checkout Session. No transaction is held
 // open across the call to Stripe; the idempotency key is derived from the donation id, so a
 // retried create can never make a second session.
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import type { DonationFormValues } from '#app/utils/donation-form.ts'
 import { choosePartner, type PartnerChoice } from '#app/utils/fiscal-partner-choice.ts'
@@ -105,7 +105,9 @@ export async function createCheckout(request: CheckoutRequest): Promise<Checkout
     const [donor] = await tx
       .insert(donors)
       .values({ email: request.email.toLowerCase(), name: request.name, country: request.country })
-      .onConflictDoUpdate({ target: donors.email, set: { name: request.name, country: request.country } })
+      // Anyone can type anyone's email, so an unpaid checkout must not change an existing donor:
+      // the name travels with the donation instead. (The no-op update makes RETURNING give the id.)
+      .onConflictDoUpdate({ target: donors.email, set: { email: sql`excluded.email` } })
       .returning({ id: donors.id })
     const money = { amountMinor: pricing.amountMinor, feeCoveredMinor: pricing.feeCoveredMinor, chargedMinor: pricing.chargedMinor, currency: request.currency }
     const place = { campaignId: campaign.id, donorId: donor!.id, fiscalPartnerId: pricing.fiscalPartnerId, designationId: designation.id }
@@ -124,6 +126,7 @@ export async function createCheckout(request: CheckoutRequest): Promise<Checkout
         tributeType: request.tribute?.type ?? null,
         tributeName: request.tribute?.name ?? null,
         anonymous: request.anonymous,
+        donorName: request.name,
         donorCountry: request.country,
         checkoutExpiresAt: sessionExpiresAt,
         createdAt: now,
@@ -250,7 +253,7 @@ export async function cancelCheckout(donationId: string): Promise<{ campaignSlug
 /** A checkout that did not complete, as form values, so the donor can pick up where they were. */
 export async function getResumeValues(donationId: string): Promise<DonationFormValues | null> {
   const [row] = await db
-    .select({ donation: donations, donorName: donors.name, donorEmail: donors.email })
+    .select({ donation: donations, donorName: donations.donorName, donorEmail: donors.email })
     .from(donations)
     .innerJoin(donors, eq(donors.id, donations.donorId))
     .where(eq(donations.id, donationId))
@@ -271,7 +274,9 @@ export async function getResumeValues(donationId: string): Promise<DonationFormV
     name: row.donorName,
     email: row.donorEmail,
     country: d.donorCountry,
-    partner: d.fiscalPartnerId,
+    // An entity picked for the donor's country comes back as "auto", so changing the country
+    // on the resumed form still changes the entity; only a donor's own choice stays pinned.
+    partner: choosePartner(d.donorCountry, 'auto').partnerId === d.fiscalPartnerId ? 'auto' : d.fiscalPartnerId,
     ...(declaration
       ? {
           giftAid: 'on',

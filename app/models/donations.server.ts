@@ -45,7 +45,13 @@ export async function getDonationSummary(donationId: string) {
   if (!row) return null
   const [reserved, earned, totals, caps] = await Promise.all([
     db
-      .select({ partnerName: partnerOrganisations.name, amountMinor: matchReservations.amountMinor, status: matchReservations.status, expiresAt: matchReservations.expiresAt })
+      .select({
+        partnerName: partnerOrganisations.name,
+        amountMinor: matchReservations.amountMinor,
+        portionMinor: matchReservations.portionMinor,
+        status: matchReservations.status,
+        expiresAt: matchReservations.expiresAt,
+      })
       .from(matchReservations)
       .innerJoin(matchPledges, eq(matchPledges.id, matchReservations.pledgeId))
       .innerJoin(partnerOrganisations, eq(partnerOrganisations.id, matchPledges.partnerOrganisationId))

@@ -8,6 +8,7 @@ import type { Executor } from '#db/client.ts'
 import { campaigns, fiscalPartners } from '#db/schema/catalog.ts'
 import { disputes, donations, refunds } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
+import { enqueueGiftThankYou } from './email-outbox.server.ts'
 import { type BalanceFacts, giftEntry, postChargeAdjustment, postEntry } from './ledger.server.ts'
 import { valueAfterRemoval } from './match-rules.ts'
 import { lockDonationToSettle, planFastSettlement, settleFast, type Settled } from './match-settle.server.ts'
@@ -68,6 +69,9 @@ export async function settleDonation(tx: Executor, donationId: string, facts: Se
   const donation = await lockDonationToSettle(tx, donationId)
   if (!donation) throw new GiftEventError(`donation ${donationId} does not exist`)
   if (donation.balanceTransactionId) return { applied: false }
+  // From here the settlement applies (or throws and rolls back), so the thank-you is queued now:
+  // before the pledge locks, which are held until COMMIT (0108), and once per gift by its key.
+  await enqueueGiftThankYou(tx, donationId)
   const { campaignCurrency } = donation
 
   const [valueMinor, rate, source] =

@@ -91,14 +91,22 @@ async function applyCharge(tx: Executor, fiscalPartnerId: string, snapshot: Char
   const { charge, balance } = snapshot
   const donationId = donationHint ?? (await donationForCharge(tx, snapshot))
   if (!donationId) {
-    // Money we cannot attribute is parked in suspense for finance, never dropped.
-    if (balance) {
+    // Money we cannot attribute is parked in suspense for finance, never dropped: the charge and
+    // everything that moved money on it since (refunds, their failures, dispute withdrawals and
+    // reinstatements), each keyed by its own balance transaction.
+    const moved = [
+      balance,
+      ...snapshot.refunds.flatMap((r) => [expandedBalance(r.balance_transaction), expandedBalance(r.failure_balance_transaction)]),
+      ...snapshot.disputes.flatMap((d) => d.balance_transactions),
+    ]
+    for (const bt of moved) {
+      if (!bt) continue
       await postStripeOther(tx, {
-        balance: balanceFacts(balance),
+        balance: balanceFacts(bt),
         fiscalPartnerId,
         known: false,
-        effectiveAt: fromUnix(balance.created),
-        description: `charge ${charge.id} matches no donation`,
+        effectiveAt: fromUnix(bt.created),
+        description: `${bt.type} on charge ${charge.id}, which matches no donation`,
       })
     }
     return
@@ -181,6 +189,9 @@ const monthMs = 30.4375 * 86_400_000
 async function installmentDonation(tx: Executor, { invoice, subscription }: InvoiceSnapshot): Promise<string | null> {
   const plan = await planFor(tx, subscription, stripeId(invoice.parent?.subscription_details?.subscription))
   if (!plan) return null
+  // An invoice's events (invoice.paid, its charge's refund) can be delivered at the same moment:
+  // the plan's lock makes them take turns, so the second finds the gift the first created.
+  await tx.select({ id: recurringPlans.id }).from(recurringPlans).where(eq(recurringPlans.id, plan.id)).for('no key update')
   const [existing] = await tx.select({ id: donations.id }).from(donations).where(eq(donations.invoiceId, invoice.id))
   if (existing) return existing.id
   const [first] = await tx
@@ -228,6 +239,7 @@ async function installmentDonation(tx: Executor, { invoice, subscription }: Invo
       tributeType: first.tributeType,
       tributeName: first.tributeName,
       anonymous: first.anonymous,
+      donorName: first.donorName,
       donorCountry: first.donorCountry,
       invoiceId: invoice.id,
       createdAt: paidAt,

@@ -1,48 +1,97 @@
-// A verified Stripe event, applied at most once: its id is stored in the same transaction as
-// its effects, so a redelivery changes nothing, and a failure rolls both back for Stripe to retry.
-import { eq } from 'drizzle-orm'
+// Stripe events through an inbox. The webhook only verifies and stores the event (one INSERT, so
+// Stripe gets its 200 at once and never times out behind our work); a processor then re-fetches
+// what the event is about and applies it in a transaction that also marks the event processed,
+// under the event row's lock. A redelivery finds the row and changes nothing; a failed apply rolls
+// back and is retried with backoff, by us rather than by Stripe (decision 0207).
+import { sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { db } from '#app/utils/db.server.ts'
 import type { FiscalPartnerId } from '#app/utils/env.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
-import type { Executor } from '#db/client.ts'
+import { poolOf } from '#db/client.ts'
 import { isRetryable } from '#db/errors.ts'
-import { stripeEvents } from '#db/schema/ops.ts'
 import { applySnapshot } from './stripe-apply.server.ts'
 import { fetchSnapshot } from './stripe-fetch.server.ts'
 
-export type EventOutcome = 'applied' | 'ignored' | 'duplicate'
+/** Channel the processor LISTENs on; a trigger on stripe_events NOTIFYs it (migration 0004). */
+export const stripeEventChannel = 'stripe_events'
+/** How long a claimed event is left to its processor before another may take it. */
+const claimLeaseMs = 2 * 60_000
 
-/** Stores the event; false when it was stored before (a redelivery). */
-export async function recordStripeEvent(tx: Executor, fiscalPartnerId: FiscalPartnerId, event: Stripe.Event): Promise<boolean> {
-  const inserted = await tx
-    .insert(stripeEvents)
-    .values({
-      id: event.id,
-      fiscalPartnerId,
-      type: event.type,
-      apiVersion: event.api_version,
-      livemode: event.livemode,
-      stripeCreatedAt: new Date(event.created * 1000),
-      payload: event,
-    })
-    .onConflictDoNothing()
-    .returning({ id: stripeEvents.id })
-  return inserted.length > 0
+export type ReceiveOutcome = 'queued' | 'duplicate'
+export type ProcessOutcome = 'applied' | 'ignored' | 'done-before' | 'failed'
+
+/**
+ * Stores a verified event; 'duplicate' when Stripe delivered it before. One statement, sent as a
+ * named prepared statement: this is all Stripe waits for. A trigger NOTIFYs the processor on commit.
+ */
+export async function receiveStripeEvent(fiscalPartnerId: FiscalPartnerId, event: Stripe.Event): Promise<ReceiveOutcome> {
+  const { rowCount } = await poolOf(db).query({
+    name: 'receive_stripe_event',
+    text: `insert into stripe_events (id, fiscal_partner_id, type, api_version, livemode, stripe_created_at, payload)
+           values ($1, $2, $3, $4, $5, to_timestamp($6), $7) on conflict (id) do nothing`,
+    values: [event.id, fiscalPartnerId, event.type, event.api_version, event.livemode, event.created, event],
+  })
+  return rowCount === 1 ? 'queued' : 'duplicate'
 }
 
-export async function handleStripeEvent(fiscalPartnerId: FiscalPartnerId, event: Stripe.Event): Promise<EventOutcome> {
-  // Cheap early answer for redeliveries; the insert below is what actually guarantees once.
-  const [seen] = await db.select({ id: stripeEvents.id }).from(stripeEvents).where(eq(stripeEvents.id, event.id))
-  if (seen) return 'duplicate'
-  const snapshot = await fetchSnapshot(getStripe(fiscalPartnerId), event)
-  return withRetry(() =>
-    db.transaction(async (tx) => {
-      if (!(await recordStripeEvent(tx, fiscalPartnerId, event))) return 'duplicate' as const
-      await applySnapshot(tx, fiscalPartnerId, snapshot)
-      return snapshot.kind === 'none' ? ('ignored' as const) : ('applied' as const)
-    }),
-  )
+type Claimed = {
+  id: string
+  fiscalPartnerId: FiscalPartnerId
+  payload: Stripe.Event
+}
+
+/**
+ * Processes up to `limit` due events (or only `ids`), oldest first; returns each one's outcome.
+ * Safe to run from many processes at once: claims skip rows another processor holds.
+ */
+export async function processStripeEvents(options: { limit?: number; ids?: string[]; now?: Date } = {}): Promise<Map<string, ProcessOutcome>> {
+  // The database's clock, not ours: next_attempt_at was set by it (to the microsecond).
+  const now = options.now ? sql`${options.now}::timestamptz` : sql`now()`
+  const only = options.ids ? sql`and id in (${sql.join(options.ids.map((id) => sql`${id}`), sql`, `)})` : sql``
+  // The claim is its own short transaction: the Stripe reads below must not hold row locks.
+  const { rows } = await db.execute<Claimed>(sql`
+    update stripe_events set attempts = attempts + 1, next_attempt_at = ${now} + make_interval(secs => ${claimLeaseMs / 1000})
+    where id in (
+      select id from stripe_events
+      where processed_at is null and next_attempt_at <= ${now} ${only}
+      order by stripe_created_at, id
+      limit ${options.limit ?? 50}
+      for update skip locked)
+    returning id, fiscal_partner_id as "fiscalPartnerId", payload`)
+  const outcomes = new Map<string, ProcessOutcome>()
+  for (const event of rows) outcomes.set(event.id, await processOne(event))
+  return outcomes
+}
+
+async function processOne(event: Claimed): Promise<ProcessOutcome> {
+  try {
+    const snapshot = await fetchSnapshot(getStripe(event.fiscalPartnerId), event.payload)
+    return await withRetry(() =>
+      db.transaction(async (tx) => {
+        // The row lock orders this apply against any other processor whose lease ran out.
+        const { rows } = await tx.execute<{ done: boolean }>(
+          sql`select processed_at is not null as done from stripe_events where id = ${event.id} for update`,
+        )
+        if (rows[0]?.done) return 'done-before' as const
+        await applySnapshot(tx, event.fiscalPartnerId, snapshot)
+        const outcome = snapshot.kind === 'none' ? ('ignored' as const) : ('applied' as const)
+        await tx.execute(sql`update stripe_events set processed_at = now(), outcome = ${outcome}, last_error = null where id = ${event.id}`)
+        return outcome
+      }),
+    )
+  } catch (error) {
+    // First retry after 15 s, doubling to about an hour; a money event is never given up on.
+    await db.execute(sql`
+      update stripe_events set last_error = ${describe(error)},
+        next_attempt_at = now() + make_interval(secs => 15 * least(power(2, attempts - 1), 256))
+      where id = ${event.id} and processed_at is null`)
+    return 'failed'
+  }
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000)
 }
 
 /** Serialization failures and deadlocks are retried a few times before giving up (ledger.md §3). */

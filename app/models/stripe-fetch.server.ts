@@ -39,11 +39,13 @@ export type Snapshot =
 const id = (value: string | { id: string } | null | undefined) => (typeof value === 'string' ? value : (value?.id ?? null))
 
 export async function fetchCharge(stripe: Stripe, chargeId: string, options: { withInvoice?: boolean } = {}): Promise<ChargeSnapshot> {
-  const [charge, refunds, disputes] = await Promise.all([
+  // Every webhook spends the account's API read rate. `disputed` stays true once a charge has
+  // ever been disputed, so while it is false there are no disputes to list.
+  const [charge, refunds] = await Promise.all([
     stripe.charges.retrieve(chargeId, { expand: ['balance_transaction', 'payment_intent'] }),
     stripe.refunds.list({ charge: chargeId, limit: 100, expand: ['data.balance_transaction', 'data.failure_balance_transaction'] }),
-    stripe.disputes.list({ charge: chargeId, limit: 100 }),
   ])
+  const disputes = charge.disputed ? await stripe.disputes.list({ charge: chargeId, limit: 100 }) : { data: [] as Stripe.Dispute[] }
   const paymentIntent = typeof charge.payment_intent === 'object' ? charge.payment_intent : null
   let invoice: InvoiceSnapshot | null = null
   // A subscription payment's intent carries no donation id; its invoice says which plan it pays.

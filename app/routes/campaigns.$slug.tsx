@@ -83,12 +83,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const formData = await request.formData().catch(() => badForm())
   const parsed = parseDonationForm(formData, { designationIds: target.designationIds })
   const route = `/campaigns/${slug}`
+  // A filled-in honeypot is a bot, noted whatever else is wrong; it is told no more than a person would be.
+  if (!parsed.ok && parsed.errors.website) await recordRefusal(db, { reason: 'honeypot', route, ip: context.clientIp, email: parsed.values.email })
   if (!isOpenForGifts(target.campaign, new Date())) {
     return data<DonationActionResult>({ status: 'closed', message: 'This campaign is not taking gifts right now.', values: parsed.values }, { status: 409 })
   }
   if (!parsed.ok) {
-    // A filled-in honeypot is a bot; it is told no more than a person would be, and noted.
-    if (parsed.errors.website) await recordRefusal(db, { reason: 'honeypot', route, ip: context.clientIp, email: parsed.values.email })
     return data<DonationActionResult>({ status: 'invalid', errors: parsed.errors, values: parsed.values }, { status: 400 })
   }
   const gift = parsed.data

@@ -37,7 +37,9 @@ export async function loader({ params }: LoaderFunctionArgs) {
     partner: gift.partnerLegalName,
     partnerReason: auto.partnerId === gift.fiscalPartnerId ? auto.reason : 'you chose it',
     matches: held.map((r) => ({ partner: r.partnerName, amount: formatMoney(r.amountMinor, campaignCurrency) })),
-    matchedAll: held.reduce((sum, r) => sum + r.amountMinor, 0) >= gift.campaignAmountMinor,
+    // Whether the whole gift is matched is about the part of the gift covered, not the match
+    // amount: at 2:1 the match exceeds a half-matched gift, at 1:2 it is half a fully matched one.
+    matchedAll: held.reduce((sum, r) => sum + r.portionMinor, 0) >= gift.campaignAmountMinor,
     hasPledges: gift.pledges.length > 0,
     heldUntil: held[0]?.expiresAt.toISOString() ?? null,
     checkoutUrl: gift.checkoutUrl,
@@ -95,9 +97,15 @@ export default function ReviewGift() {
 
       <h2>Received and receipted by</h2>
       <p>
-        <strong>{r.partner}</strong>, because {r.partnerReason}.{' '}
-        <Link to={`/campaigns/${r.campaign.slug}?resume=${r.id}#donate`}>Choose another LIFT entity</Link>
+        <strong>{r.partner}</strong>, because {r.partnerReason}.
       </p>
+      {/* Through cancel, like "Change my gift": this checkout ends and its match hold is freed
+          before the form comes back, so a changed gift never holds the match twice. */}
+      <Form method="post" action={`/donations/${r.id}/cancel`}>
+        <button type="submit" className="link-button">
+          Choose another LIFT entity
+        </button>
+      </Form>
       {r.tribute ? <p>{r.tribute}.</p> : null}
       {r.anonymous ? <p>Your name will not be shown anywhere public.</p> : null}
       {r.giftAid ? <p>Gift Aid: your declaration is recorded; LIFT International UK will claim 25p for every £1.</p> : null}

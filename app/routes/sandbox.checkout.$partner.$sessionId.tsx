@@ -10,10 +10,14 @@ import { fiscalPartnerIds, getEnv, type FiscalPartnerId } from '#app/utils/env.s
 import { formatMoney, isCurrency } from '#app/utils/money.ts'
 import { getStripe, getStripeAccount, getStripeMode } from '#app/utils/stripe.server.ts'
 
-const ParamsSchema = z.object({
-  partner: z.enum(fiscalPartnerIds),
-  sessionId: z.string().regex(/^cs_test_[A-Za-z0-9]{8,120}$/),
-})
+// Built when the loader or action runs, never at module load: the classic compiler empties
+// env.server.ts in the browser bundle, so there fiscalPartnerIds is undefined and a module-level
+// z.enum(fiscalPartnerIds) throws before the page can hydrate.
+const paramsSchema = () =>
+  z.object({
+    partner: z.enum(fiscalPartnerIds),
+    sessionId: z.string().regex(/^cs_test_[A-Za-z0-9]{8,120}$/),
+  })
 
 const countries = [
   ['US', 'United States'],
@@ -46,7 +50,7 @@ function notFound(): never {
 function requireSandbox(params: LoaderFunctionArgs['params']) {
   const env = getEnv()
   if (env.NODE_ENV === 'production' || getStripeMode(env) !== 'sandbox') notFound()
-  const parsed = ParamsSchema.safeParse(params)
+  const parsed = paramsSchema().safeParse(params)
   if (!parsed.success) notFound()
   return parsed.data
 }

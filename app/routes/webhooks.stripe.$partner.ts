@@ -3,7 +3,7 @@
 // deleted, refund.* and charge.refunded, charge.dispute.*, payout.paid / failed.
 import type { ActionFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
-import { handleStripeEvent } from '#app/models/stripe-events.server.ts'
+import { receiveStripeEvent } from '#app/models/stripe-events.server.ts'
 import { fiscalPartnerIds } from '#app/utils/env.server.ts'
 import { constructStripeEvent } from '#app/utils/stripe.server.ts'
 
@@ -27,6 +27,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
   } catch (error) {
     return new Response(`Webhook signature verification failed: ${error instanceof Error ? error.message : 'invalid'}`, { status: 400 })
   }
-  const outcome = await handleStripeEvent(parsed.data.partner, event)
+  // Stored, then applied by the event processor (a worker woken by NOTIFY): Stripe's 200 never
+  // waits on our reads from Stripe or on the ledger.
+  const outcome = await receiveStripeEvent(parsed.data.partner, event)
   return Response.json({ received: true, outcome })
 }

@@ -34,7 +34,11 @@ const EnvSchema = z
     /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set. */
     DATA_DIR: z.string().default('.data'),
     RESEND_API_KEY: z.string().regex(/^re_\w+$/, 'must be a Resend API key (re_…)').optional(),
-    EMAIL_FROM: z.string().default('LIFT International <giving@liftinternational.org>'),
+    /** The sender of every email: "Name <address>" or a bare address, on a domain verified in Resend. */
+    EMAIL_FROM: z
+      .string()
+      .regex(/^(?:[^<>]+<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/, 'must be an address such as "LIFT International <giving@liftinternational.org>"')
+      .default('LIFT International <giving@liftinternational.org>'),
     /** Behind a proxy that sets X-Forwarded-For, trust it for the client's address. */
     TRUST_PROXY: z.stringbool().default(false),
     ...stripeKeys,

@@ -123,6 +123,8 @@ export const donations = pgTable(
     tributeType: text('tribute_type', { enum: ['honour', 'memory'] }),
     tributeName: text('tribute_name'),
     anonymous: boolean('anonymous').notNull().default(false),
+    /** The name given with this gift: what its pages, emails and receipt show. */
+    donorName: text('donor_name').notNull(),
     donorCountry: text('donor_country').notNull(),
 
     // Stripe
@@ -150,10 +152,13 @@ export const donations = pgTable(
   (t) => [
     check('donations_charged', sql`${t.chargedMinor} = ${t.amountMinor} + ${t.feeCoveredMinor}`),
     check('donations_amounts', sql`${t.amountMinor} > 0 and ${t.feeCoveredMinor} >= 0 and ${t.campaignAmountMinor} >= 0`),
+    // Refunds and disputes are bounded by the charge each on its own, not together: a cardholder
+    // can dispute the whole charge after part or all of it was refunded, and the issuer takes it
+    // all back until the dispute is decided. What still counts is clamped at zero when computed.
     check(
       'donations_removed',
-      sql`${t.refundedMinor} >= 0 and ${t.disputedMinor} >= 0 and ${t.lostDisputeMinor} between 0 and ${t.disputedMinor}
-          and ${t.refundedMinor} + ${t.disputedMinor} <= ${t.chargedMinor}`,
+      sql`${t.refundedMinor} between 0 and ${t.chargedMinor} and ${t.disputedMinor} between 0 and ${t.chargedMinor}
+          and ${t.lostDisputeMinor} between 0 and ${t.disputedMinor}`,
     ),
     check('donations_counters', sql`${t.countedMinor} >= 0 and ${t.matchShortfallMinor} >= 0`),
     check('donations_tribute', sql`(${t.tributeType} is null) = (${t.tributeName} is null)`),

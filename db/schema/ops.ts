@@ -4,7 +4,7 @@ import { boolean, check, index, integer, jsonb, pgTable, primaryKey, text } from
 import { fiscalPartners } from './catalog.ts'
 import { at, createdAt, minor } from './columns.ts'
 
-/** Every Stripe event applied, inserted in the same transaction as its effects. */
+/** Every verified Stripe event, stored on receipt and marked processed in the transaction that applies it. */
 export const stripeEvents = pgTable('stripe_events', {
   id: text('id').primaryKey(),
   fiscalPartnerId: text('fiscal_partner_id')
@@ -16,7 +16,13 @@ export const stripeEvents = pgTable('stripe_events', {
   stripeCreatedAt: at('stripe_created_at').notNull(),
   receivedAt: at('received_at').notNull().defaultNow(),
   payload: jsonb('payload').notNull(),
-})
+  // The inbox: due until processed; a claim pushes next_attempt_at out by a lease, a failure by a backoff.
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
+  processedAt: at('processed_at'),
+  outcome: text('outcome', { enum: ['applied', 'ignored'] }),
+  lastError: text('last_error'),
+}, (t) => [index('stripe_events_due').on(t.nextAttemptAt, t.stripeCreatedAt).where(sql`processed_at is null`)])
 
 export const payouts = pgTable('payouts', {
   /** Stripe's po_… id. */
@@ -77,7 +83,8 @@ export const emailOutbox = pgTable(
     subject: text('subject'),
     html: text('html'),
     text: text('text'),
-    transport: text('transport'),
+    /** 'resend', or 'outbox' for mail kept in the dev outbox (no RESEND_API_KEY, never in production). */
+    transport: text('transport', { enum: ['resend', 'outbox'] }),
     providerMessageId: text('provider_message_id'),
     lastError: text('last_error'),
     createdAt: createdAt(),
@@ -86,5 +93,9 @@ export const emailOutbox = pgTable(
   (t) => [
     index('email_outbox_due').on(t.sendAfter).where(sql`${t.status} = 'queued'`),
     check('email_outbox_status', sql`${t.status} in ('queued', 'sent', 'failed')`),
+    // A sent row always says when and how; nothing else carries a send time.
+    check('email_outbox_sent', sql`(${t.status} = 'sent') = (${t.sentAt} is not null and ${t.transport} is not null)`),
+    check('email_outbox_transport', sql`${t.transport} in ('resend', 'outbox')`),
+    check('email_outbox_attempts', sql`${t.attempts} >= 0`),
   ],
 )

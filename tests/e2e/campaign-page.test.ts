@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { formatMoney } from '#app/utils/money.ts'
 
@@ -137,10 +137,3 @@ describe.skipIf(!app)('campaign page in a browser', () => {
     await close()
   })
 })
-
-async function fillValidForm(page: Page) {
-  await page.getByLabel('Other amount (USD)').fill('1,000.50')
-  await page.getByLabel('Full name').fill('Ada Lovelace')
-  await page.getByLabel('Email').fill('ada@example.org')
-  await page.getByLabel('Country').selectOption('GB')
-}

@@ -188,7 +188,7 @@ describe('pledge rules', () => {
         .insert(donations)
         .values({
           campaignId: campaign.id, donorId: donor.id, fiscalPartnerId: 'us', designationId: 'survivor-fund', frequency: 'monthly',
-          recurringPlanId: plan!.id, installment, amountMinor: 2_000, chargedMinor: 2_000, currency: 'USD', campaignAmountMinor: 2_000, donorCountry: 'US',
+          recurringPlanId: plan!.id, installment, amountMinor: 2_000, chargedMinor: 2_000, currency: 'USD', campaignAmountMinor: 2_000, donorName: donor.name, donorCountry: 'US',
         })
         .returning()
       await settle(payment!.id, 2_000)

@@ -1,0 +1,102 @@
+// Giving through the offline sandbox in a real Chromium against the real server: the form, the
+// review (entity and match), the labelled sandbox checkout, the thank-you page waiting for the
+// signed webhook, and the campaign bar moved by exactly the gift and its match. Once with
+// JavaScript, once without, and once going back from checkout to the form with the answers kept.
+// One server and one database serve the whole run, so every figure is a before/after delta.
+import path from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { fillValidForm, go, launchChromium, openPage, readBar, screenshots, waitForHydration } from './support.ts'
+
+const app = inject('app')
+const slug = 'aftercare-thailand'
+
+describe.skipIf(!app)('giving through the sandbox checkout', () => {
+  let browser: Browser
+
+  beforeAll(async () => {
+    browser = await launchChromium(app!.chromiumPath)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  const campaignUrl = () => `${app!.baseUrl}/campaigns/${slug}`
+
+  async function give(options: { javaScript: boolean; dollars: number; email: string; name: string }) {
+    const { javaScript, dollars } = options
+    const tab = await openPage(browser, campaignUrl(), { javaScript })
+    const { page, errors, close } = tab
+    const before = await readBar(page)
+
+    await fillValidForm(page, { amount: String(dollars), name: options.name, email: options.email, country: 'US' })
+    await go(tab, () => page.getByRole('button', { name: 'Continue to payment' }).click(), /\/donations\/[0-9a-f-]{36}\/review$/)
+
+    // The review: the exact charge, the match reserved for it, and who receipts it and why.
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Check your gift')
+    const reviewText = await page.locator('.review').innerText()
+    expect(reviewText).toContain(`Charged today\n$${dollars}.00`)
+    expect(await page.locator('.review__matches').innerText()).toBe(`One Day's Wages will add $${dollars}.00.`)
+    expect(reviewText).toContain('LIFT International, because it is the LIFT entity in your country')
+    expect(reviewText).not.toContain('Only part of your gift can be matched')
+
+    await go(tab, () => page.getByRole('link', { name: 'Continue to secure payment' }).click(), /\/sandbox\/checkout\/us\/cs_test_\w+$/)
+    // Nobody could mistake the sandbox for a real payment page.
+    expect(await page.getByRole('note').innerText()).toContain('Offline sandbox — no real money moves')
+    expect(await page.locator('.sandbox-checkout table').innerText()).toContain(`Total\t$${dollars}.00`)
+    await page.screenshot({ path: path.join(screenshots, `give-sandbox-${javaScript ? 'js' : 'nojs'}.png`), fullPage: true })
+
+    await go(tab, () => page.getByRole('button', { name: 'Pay now (card succeeds)' }).click(), /\/donations\/[0-9a-f-]{36}\/thanks\?session_id=cs_test_\w+$/)
+    // The webhook may land before or after this page first renders; either way it must settle.
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText(), { timeout: 30_000, interval: 500 }).toBe('Thank you')
+    const thanks = await page.locator('.thanks').innerText()
+    expect(thanks).not.toContain('Confirming')
+    expect(thanks).toContain(`Your gift of $${dollars}.00 to Aftercare for Survivors of Trafficking in Thailand has arrived at LIFT International`)
+    expect(await page.locator('.thanks__match').innerText()).toBe(`One Day's Wages added $${dollars}.00.`)
+    await page.screenshot({ path: path.join(screenshots, `give-thanks-${javaScript ? 'js' : 'nojs'}.png`), fullPage: true })
+
+    await page.goto(campaignUrl())
+    if (javaScript) await waitForHydration(page)
+    const after = await readBar(page)
+    // Raised counts the gift and its match; the match's own fill moves by the match alone.
+    expect(after.raisedMinor - before.raisedMinor).toBe(dollars * 100 * 2)
+    expect(after.matchedMinor - before.matchedMinor).toBe(dollars * 100)
+    expect(errors).toEqual([])
+    await close()
+  }
+
+  test('with JavaScript: form, review, sandbox checkout, thanks, and the bar moves by gift + match', async () => {
+    await give({ javaScript: true, dollars: 37, name: 'Grace Hopper', email: 'grace.e2e@example.org' })
+  })
+
+  test('without JavaScript: the same flow works with plain forms and links', async () => {
+    await give({ javaScript: false, dollars: 23, name: 'Katherine Johnson', email: 'katherine.e2e@example.org' })
+  })
+
+  test('going back from the checkout returns to the form with every answer kept, and moves nothing', async () => {
+    const tab = await openPage(browser, campaignUrl())
+    const { page, errors, close } = tab
+    const before = await readBar(page)
+    await fillValidForm(page, { amount: '41.50', name: 'Mary Jackson', email: 'mary.e2e@example.org', country: 'NZ' })
+    await page.getByLabel('Love Packs').check()
+    await page.getByLabel('In memory of').check()
+    await page.getByLabel('Their name').fill('Dorothy Vaughan')
+    await go(tab, () => page.getByRole('button', { name: 'Continue to payment' }).click(), /\/review$/)
+    expect(await page.locator('.review').innerText()).toContain('LIFT International New Zealand, because it is the LIFT entity in your country')
+    await go(tab, () => page.getByRole('link', { name: 'Continue to secure payment' }).click(), /\/sandbox\/checkout\/nz\//)
+
+    await go(tab, () => page.getByRole('link', { name: '← Back' }).click(), /\/campaigns\/aftercare-thailand\?resume=[0-9a-f-]{36}#donate$/)
+    expect(await page.getByLabel('Other amount (USD)').inputValue()).toBe('41.50')
+    expect(await page.getByLabel('Full name').inputValue()).toBe('Mary Jackson')
+    expect(await page.getByLabel('Email').inputValue()).toBe('mary.e2e@example.org')
+    expect(await page.getByLabel('Country').inputValue()).toBe('NZ')
+    expect(await page.getByLabel('Love Packs').isChecked()).toBe(true)
+    expect(await page.getByLabel('In memory of').isChecked()).toBe(true)
+    expect(await page.getByLabel('Their name').inputValue()).toBe('Dorothy Vaughan')
+    await page.screenshot({ path: path.join(screenshots, 'give-resumed-form.png'), fullPage: true })
+    expect(await readBar(page)).toEqual(before)
+    expect(errors).toEqual([])
+    await close()
+  })
+})

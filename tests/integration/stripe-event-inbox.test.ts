@@ -1,0 +1,104 @@
+// The Stripe event inbox: the webhook stores, the processor applies. A failed apply is kept and
+// retried with backoff; a claim whose lease ran out cannot apply twice; the worker applies an
+// event as soon as its NOTIFY arrives.
+import { sql } from 'drizzle-orm'
+import { http, HttpResponse } from 'msw'
+import { describe, expect, test } from 'vitest'
+import { processStripeEvents } from '#app/models/stripe-events.server.ts'
+import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
+import { createCampaign, createCatalog } from '#tests/factories.ts'
+import { donationOf, entriesOf } from '#tests/gifts.ts'
+import { server } from '#tests/mocks/server.ts'
+import { completeCheckout } from '#tests/mocks/stripe/simulate.ts'
+import { signedWebhook, takeEvents } from '#tests/mocks/stripe/state.ts'
+import { post, startCheckout } from '#tests/support/webhooks.ts'
+import { startStripeEventProcessor } from '../../scripts/stripe-event-processor.ts'
+
+/** A paid checkout whose completion has been received (stored) but not yet applied. */
+async function receivedCompletion() {
+  await createCatalog()
+  const { campaign } = await createCampaign()
+  const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 5_000 })
+  completeCheckout(started.sessionId, { outcome: 'paid' })
+  const event = takeEvents('us').find((e) => e.type === 'checkout.session.completed')!
+  const { body, headers } = signedWebhook(event, 'us')
+  const response = await post(body, headers, 'us')
+  expect(await response.json()).toEqual({ received: true, outcome: 'queued' })
+  return { ...started, event }
+}
+
+async function inboxRow(id: string) {
+  const { rows } = await db.execute<{ attempts: number; processed: boolean; outcome: string | null; last_error: string | null; due_in_s: number }>(sql`
+    select attempts, processed_at is not null as processed, outcome, last_error,
+           round(extract(epoch from next_attempt_at - now()))::int as due_in_s
+    from stripe_events where id = ${id}`)
+  return rows[0]
+}
+
+describe('the inbox', () => {
+  test('the webhook only stores: nothing is applied until the processor runs', async () => {
+    const { donationId, event } = await receivedCompletion()
+    expect(await donationOf(donationId)).toMatchObject({ status: 'pending' })
+    expect(await inboxRow(event.id)).toMatchObject({ attempts: 0, processed: false, outcome: null })
+    expect(await processStripeEvents()).toEqual(new Map([[event.id, 'applied']]))
+    expect(await donationOf(donationId)).toMatchObject({ status: 'succeeded' })
+    expect(await inboxRow(event.id)).toMatchObject({ attempts: 1, processed: true, outcome: 'applied', last_error: null })
+    // Nothing is due any more.
+    expect(await processStripeEvents()).toEqual(new Map())
+  })
+
+  test('a failed apply writes nothing, keeps the event with its error, and is retried after a backoff', async () => {
+    const { donationId, event } = await receivedCompletion()
+    server.use(http.get('https://api.stripe.com/v1/checkout/sessions/:id', () => HttpResponse.json(
+      { error: { type: 'api_error', message: 'Stripe is having a moment' } }, { status: 500 },
+    )))
+    expect(await processStripeEvents()).toEqual(new Map([[event.id, 'failed']]))
+    expect(await donationOf(donationId)).toMatchObject({ status: 'pending' })
+    expect(await entriesOf(donationId)).toEqual([])
+    const failed = await inboxRow(event.id)
+    expect(failed).toMatchObject({ attempts: 1, processed: false, last_error: expect.stringContaining('Stripe is having a moment') })
+    expect(failed!.due_in_s).toBeGreaterThanOrEqual(14)
+    expect(failed!.due_in_s).toBeLessThanOrEqual(15)
+    // Not due yet; once due (and Stripe is back) it applies.
+    expect(await processStripeEvents()).toEqual(new Map())
+    server.resetHandlers()
+    expect(await processStripeEvents({ now: new Date(Date.now() + 16_000) })).toEqual(new Map([[event.id, 'applied']]))
+    expect(await donationOf(donationId)).toMatchObject({ status: 'succeeded' })
+    expect(await inboxRow(event.id)).toMatchObject({ attempts: 2, processed: true, last_error: null })
+  })
+
+  test('a claim whose lease ran out is taken again, and the event still applies once', async () => {
+    const { donationId, event } = await receivedCompletion()
+    // A processor claims the event and stalls; after the lease another claims it and applies it.
+    await db.execute(sql`update stripe_events set attempts = 1, next_attempt_at = now() - interval '1 second' where id = ${event.id}`)
+    expect(await processStripeEvents()).toEqual(new Map([[event.id, 'applied']]))
+    // The stalled processor comes back and finds the work done.
+    await db.execute(sql`update stripe_events set next_attempt_at = now() - interval '1 second' where id = ${event.id}`)
+    expect(await processStripeEvents({ ids: [event.id] })).toEqual(new Map())
+    expect((await entriesOf(donationId)).filter((e) => e.kind === 'gift')).toHaveLength(1)
+  })
+
+  test('two processors racing for the same due events apply each exactly once', async () => {
+    const { donationId } = await receivedCompletion()
+    const outcomes = await Promise.all([processStripeEvents(), processStripeEvents(), processStripeEvents()])
+    expect(outcomes.flatMap((m) => [...m.values()])).toEqual(['applied'])
+    expect((await entriesOf(donationId)).filter((e) => e.kind === 'gift')).toHaveLength(1)
+  })
+
+  test('the worker applies a stored event on its NOTIFY, without waiting for the sweep', async () => {
+    await createCatalog()
+    const { campaign } = await createCampaign()
+    const processor = await startStripeEventProcessor({ databaseUrl: getDatabaseUrl(), sweepMs: 60_000 })
+    try {
+      const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 5_000 })
+      completeCheckout(started.sessionId, { outcome: 'paid' })
+      for (const event of takeEvents('us')) {
+        const { body, headers } = signedWebhook(event, 'us')
+        expect((await post(body, headers, 'us')).status).toBe(200)
+      }
+      await expect.poll(async () => (await donationOf(started.donationId)).status, { timeout: 5_000 }).toBe('succeeded')
+    } finally {
+      await processor.stop()
+    }
+  })
+})

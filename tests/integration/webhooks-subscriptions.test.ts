@@ -1,0 +1,143 @@
+// Monthly giving through the real webhook route: the first payment at checkout, later invoices
+// paid or failed, the subscription going past due and being cancelled. Every paid invoice is its
+// own gift, matched under the pledge's rules, and counted once.
+import { eq, sql } from 'drizzle-orm'
+import type Stripe from 'stripe'
+import { describe, expect, test } from 'vitest'
+import { db } from '#app/utils/db.server.ts'
+import { campaigns, matchPledges } from '#db/schema/catalog.ts'
+import { donations, recurringPlans } from '#db/schema/giving.ts'
+import { cancelSubscription, failNextInvoice, payNextInvoice } from '#tests/mocks/stripe/simulate.ts'
+import { getFakeObject, takeEvents } from '#tests/mocks/stripe/state.ts'
+import { createCampaign, createCatalog, type PledgeOptions } from '#tests/factories.ts'
+import { entriesOf, expectLedgerClean, matchOf, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
+import { deliver, deliverQueued, giveAndPay } from '#tests/support/webhooks.ts'
+
+const day = 86_400_000
+
+/** A campaign that runs long enough for several monthly payments to fall inside its window. */
+async function longCampaign(pledges: PledgeOptions[] = [{}]) {
+  await createCatalog()
+  const { campaign, pledges: rows } = await createCampaign({ pledges })
+  const endsAt = new Date(Date.now() + 120 * day)
+  await db.update(campaigns).set({ endsAt }).where(eq(campaigns.id, campaign.id))
+  await db.update(matchPledges).set({ endsAt }).where(eq(matchPledges.campaignId, campaign.id))
+  return { campaign, pledges: rows }
+}
+
+async function monthlyGift(slug: string, amountMinor = 2_000) {
+  const gift = await giveAndPay({ campaignSlug: slug, amountMinor, frequency: 'monthly' })
+  const [plan] = await db.select().from(recurringPlans)
+  return { ...gift, plan: plan! }
+}
+
+async function planOf(id: string) {
+  const [plan] = await db.select().from(recurringPlans).where(eq(recurringPlans.id, id))
+  return plan!
+}
+
+async function installments(planId: string) {
+  return db.select().from(donations).where(eq(donations.recurringPlanId, planId)).orderBy(donations.installment)
+}
+
+const inMonths = (n: number) => new Date(Date.now() + n * 30 * day + 60_000)
+
+describe('monthly gifts', () => {
+  test('checkout + invoice.paid: the first payment settles the first gift and activates the plan', async () => {
+    const { campaign, pledges } = await longCampaign()
+    const gift = await monthlyGift(campaign.slug)
+    expect(gift.events.map((e) => e.type)).toEqual(['customer.subscription.created', 'invoice.paid', 'checkout.session.completed'])
+
+    expect(gift.plan).toMatchObject({ status: 'active', stripeSubscriptionId: gift.subscriptionId, failedPaymentCount: 0 })
+    const [first] = await installments(gift.plan.id)
+    const invoice = getFakeObject<Stripe.Invoice>(gift.invoiceId!)!
+    expect(first).toMatchObject({ id: gift.donationId, installment: 1, status: 'succeeded', invoiceId: invoice.id, settledAmountMinor: 2_000, countedMinor: 2_000 })
+    expect(first!.settledFeeMinor).toBe(88) // 2.9% + 30¢
+    expect(await matchOf(gift.donationId)).toBe(2_000)
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ matchedMinor: 2_000, reservedMinor: 0 })
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 2_000, matchedMinor: 2_000, giftsCount: 1, donorsCount: 1 })
+    await expectLedgerClean(db, { strict: true })
+  })
+
+  test('three paid invoices are three gifts, each matched, counted once each, one donor', async () => {
+    const { campaign, pledges } = await longCampaign()
+    const gift = await monthlyGift(campaign.slug)
+    payNextInvoice(gift.subscriptionId!, { at: inMonths(1) })
+    expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['invoice.paid'])
+    payNextInvoice(gift.subscriptionId!, { at: inMonths(2) })
+    await deliverQueued('us')
+
+    const gifts = await installments(gift.plan.id)
+    expect(gifts.map((g) => [g.installment, g.status, g.amountMinor, g.countedMinor])).toEqual([
+      [1, 'succeeded', 2_000, 2_000],
+      [2, 'succeeded', 2_000, 2_000],
+      [3, 'succeeded', 2_000, 2_000],
+    ])
+    expect(new Set(gifts.map((g) => g.invoiceId)).size).toBe(3)
+    expect(new Set(gifts.map((g) => g.chargeId)).size).toBe(3)
+    for (const g of gifts) {
+      expect(await matchOf(g.id)).toBe(2_000)
+      const gift = (await entriesOf(g.id)).find((e) => e.kind === 'gift')!
+      expect(await postingsOf(gift.id)).toEqual({ 'assets:stripe': 1_912, 'funds:survivor-fund:fees': 88, 'funds:survivor-fund:gifts': -2_000 })
+    }
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ matchedMinor: 6_000, reservedMinor: 0 })
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 6_000, matchedMinor: 6_000, giftsCount: 3, donorsCount: 1 })
+    await expectLedgerClean(db, { strict: true })
+  })
+
+  test("a pledge that matches only the first two payments leaves the third unmatched, and says so in totals", async () => {
+    const { campaign } = await longCampaign([{ matchedInstallments: 2 }])
+    const gift = await monthlyGift(campaign.slug)
+    payNextInvoice(gift.subscriptionId!, { at: inMonths(1) })
+    payNextInvoice(gift.subscriptionId!, { at: inMonths(2) })
+    await deliverQueued('us')
+    const gifts = await installments(gift.plan.id)
+    expect(await Promise.all(gifts.map((g) => matchOf(g.id)))).toEqual([2_000, 2_000, 0])
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 6_000, matchedMinor: 4_000, giftsCount: 3 })
+    await expectLedgerClean(db, { strict: true })
+  })
+
+  test('invoice.payment_failed counts the failure and subscription.updated marks the plan past due; a retry pays', async () => {
+    const { campaign } = await longCampaign()
+    const gift = await monthlyGift(campaign.slug)
+    failNextInvoice(gift.subscriptionId!, { at: inMonths(1) })
+    expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['invoice.payment_failed', 'customer.subscription.updated'])
+    expect(await planOf(gift.plan.id)).toMatchObject({ status: 'past_due', failedPaymentCount: 1, lastPaymentError: expect.stringContaining('failed') })
+    expect(await installments(gift.plan.id)).toHaveLength(1)
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 2_000, giftsCount: 1 })
+
+    // Stripe retries the same invoice; this time it is paid and the subscription is active again.
+    payNextInvoice(gift.subscriptionId!, { at: inMonths(1.1) })
+    expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['invoice.paid', 'customer.subscription.updated'])
+    expect(await planOf(gift.plan.id)).toMatchObject({ status: 'active' })
+    const gifts = await installments(gift.plan.id)
+    expect(gifts.map((g) => [g.installment, g.status])).toEqual([[1, 'succeeded'], [2, 'succeeded']])
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 4_000, matchedMinor: 4_000, giftsCount: 2, donorsCount: 1 })
+    await expectLedgerClean(db, { strict: true })
+  })
+
+  test('customer.subscription.deleted ends the plan; the gifts already made still count', async () => {
+    const { campaign } = await longCampaign()
+    const gift = await monthlyGift(campaign.slug)
+    cancelSubscription(gift.subscriptionId!)
+    expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['customer.subscription.deleted'])
+    const plan = await planOf(gift.plan.id)
+    expect(plan).toMatchObject({ status: 'canceled', canceledAt: expect.any(Date) })
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 2_000, matchedMinor: 2_000, giftsCount: 1 })
+    const { rows } = await db.execute<{ n: number }>(sql`select count(*)::int as n from donations`)
+    expect(rows[0]!.n).toBe(1)
+    await expectLedgerClean(db, { strict: true })
+  })
+
+  test('an older subscription.updated delivered after a newer one does not undo it', async () => {
+    const { campaign } = await longCampaign()
+    const gift = await monthlyGift(campaign.slug)
+    failNextInvoice(gift.subscriptionId!, { at: inMonths(1) })
+    cancelSubscription(gift.subscriptionId!)
+    const events = takeEvents('us')
+    expect(events.map((e) => e.type)).toEqual(['invoice.payment_failed', 'customer.subscription.updated', 'customer.subscription.deleted'])
+    // Deliveries are re-fetched, so in whatever order they arrive the plan ends as Stripe has it now.
+    await deliver([...events].reverse(), 'us')
+    expect(await planOf(gift.plan.id)).toMatchObject({ status: 'canceled', failedPaymentCount: 1 })
+  })
+})

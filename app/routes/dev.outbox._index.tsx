@@ -2,7 +2,8 @@
 // where mail "arrives" (transport 'outbox'); with it, the same list shows what went to Resend.
 // Not part of production: the route answers 404 there.
 import type { MetaFunction } from '@remix-run/node'
-import { isRouteErrorResponse, Link, useLoaderData, useRouteError } from '@remix-run/react'
+import { Link, useLoaderData } from '@remix-run/react'
+import { RouteError } from '#app/components/route-error.tsx'
 import { listOutboxEmails } from '#app/models/email-outbox.server.ts'
 import { isDevOutboxEnabled } from '#app/utils/email.server.ts'
 
@@ -73,15 +74,11 @@ export default function DevOutbox() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError()
-  const missing = isRouteErrorResponse(error) && error.status === 404
   return (
-    <section className="error-page">
-      <h1>{missing ? 'There is no mail outbox here' : 'The mail outbox could not be shown'}</h1>
-      <p>{missing ? 'The dev mail outbox only exists outside production.' : 'The database may be unavailable; try again in a moment.'}</p>
-      <p>
-        <Link to="/">See our campaigns</Link>
-      </p>
-    </section>
+    <RouteError
+      notFound={{ title: 'There is no mail outbox here', text: 'The dev mail outbox only exists outside production.' }}
+      failed={{ title: 'The mail outbox could not be shown', text: 'The database may be unavailable; try again in a moment.' }}
+      back={{ to: '/', label: 'See our campaigns' }}
+    />
   )
 }

@@ -3,7 +3,8 @@
 // before the donor is sent to pay.
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
-import { Form, isRouteErrorResponse, Link, useLoaderData, useRouteError } from '@remix-run/react'
+import { Form, Link, useLoaderData } from '@remix-run/react'
+import { RouteError } from '#app/components/route-error.tsx'
 import { z } from 'zod'
 import { getDonationSummary } from '#app/models/donations.server.ts'
 import { choosePartner } from '#app/utils/fiscal-partner-choice.ts'
@@ -125,15 +126,11 @@ export default function ReviewGift() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError()
-  const missing = isRouteErrorResponse(error) && error.status === 404
   return (
-    <section className="error-page">
-      <h1>{missing ? 'We could not find that gift' : 'This gift could not be shown'}</h1>
-      <p>{missing ? 'The link may be incomplete.' : 'Something went wrong on our side.'} Nothing was charged.</p>
-      <p>
-        <Link to="/">See our campaigns</Link>
-      </p>
-    </section>
+    <RouteError
+      notFound={{ title: 'We could not find that gift', text: 'The link may be incomplete. Nothing was charged.' }}
+      failed={{ title: 'This gift could not be shown', text: 'Something went wrong on our side. Nothing was charged.' }}
+      back={{ to: '/', label: 'See our campaigns' }}
+    />
   )
 }

@@ -2,7 +2,8 @@
 // arrived yet, so until it has, the page says "confirming…" and checks again by itself (with
 // JavaScript every two seconds, without it by a refresh header).
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { isRouteErrorResponse, Link, useLoaderData, useRevalidator, useRouteError } from '@remix-run/react'
+import { Link, useLoaderData, useRevalidator } from '@remix-run/react'
+import { RouteError } from '#app/components/route-error.tsx'
 import { useEffect } from 'react'
 import { z } from 'zod'
 import { ProgressBar } from '#app/components/progress-bar.tsx'
@@ -102,15 +103,12 @@ export default function Thanks() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError()
-  const missing = isRouteErrorResponse(error) && error.status === 404
+  const safe = 'If you paid, your gift is safe: Stripe holds the record and your receipt will arrive by email.'
   return (
-    <section className="error-page">
-      <h1>{missing ? 'We could not find that gift' : 'This page could not be shown'}</h1>
-      <p>If you paid, your gift is safe: Stripe holds the record and your receipt will arrive by email.</p>
-      <p>
-        <Link to="/">See our campaigns</Link>
-      </p>
-    </section>
+    <RouteError
+      notFound={{ title: 'We could not find that gift', text: safe }}
+      failed={{ title: 'This page could not be shown', text: safe }}
+      back={{ to: '/', label: 'See our campaigns' }}
+    />
   )
 }

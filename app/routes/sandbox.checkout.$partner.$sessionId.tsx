@@ -3,7 +3,8 @@
 // fake answers, and tells the fake what the donor did; the fake then sends the signed webhooks.
 // Works without JavaScript: plain forms, a redirect to the session's success_url.
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, isRouteErrorResponse, useActionData, useLoaderData, useNavigation, useRouteError } from '@remix-run/react'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { RouteError } from '#app/components/route-error.tsx'
 import type Stripe from 'stripe'
 import { z } from 'zod'
 import { fiscalPartnerIds, getEnv, type FiscalPartnerId } from '#app/utils/env.server.ts'
@@ -236,19 +237,17 @@ export default function SandboxCheckout() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError()
-  const notFoundError = isRouteErrorResponse(error) && error.status === 404
   return (
-    <section className="error-page">
-      <h1>{notFoundError ? 'No such sandbox checkout' : 'The sandbox checkout could not be shown'}</h1>
-      <p>
-        {notFoundError
-          ? 'This page only exists in the offline Stripe sandbox (development without Stripe keys), for a checkout session it created.'
-          : 'Something went wrong in the offline sandbox. No real money moves here; please go back and start the gift again.'}
-      </p>
-      <p>
-        <a href="/">Back to campaigns</a>
-      </p>
-    </section>
+    <RouteError
+      notFound={{
+        title: 'No such sandbox checkout',
+        text: 'This page only exists in the offline Stripe sandbox (development without Stripe keys), for a checkout session it created.',
+      }}
+      failed={{
+        title: 'The sandbox checkout could not be shown',
+        text: 'Something went wrong in the offline sandbox. No real money moves here; please go back and start the gift again.',
+      }}
+      back={{ to: '/', label: 'Back to campaigns' }}
+    />
   )
 }

@@ -9,6 +9,7 @@ import { db } from '#app/utils/db.server.ts'
 import { campaigns } from '#db/schema/catalog.ts'
 import { donations, donors } from '#db/schema/giving.ts'
 import { seedCatalog } from '#db/seed.ts'
+import { validForm } from '#tests/checkouts.ts'
 import { rowCounts } from '#tests/factories.ts'
 
 const context = { clientIp: '127.0.0.1' }
@@ -45,20 +46,6 @@ async function thrownStatus(promise: Promise<unknown>): Promise<number> {
     throw error
   }
   throw new Error('expected a thrown Response')
-}
-
-const validForm = {
-  amountPreset: '5000',
-  customAmount: '',
-  frequency: 'one_off',
-  currency: 'USD',
-  designationId: 'survivor-fund',
-  tributeType: 'none',
-  tributeName: '',
-  name: 'Ada Lovelace',
-  email: 'ada@example.org',
-  country: 'US',
-  website: '',
 }
 
 describe('campaign page loader', () => {

@@ -71,6 +71,8 @@ export interface IdempotentResult {
 export interface AccountState {
   config: FakeStripeAccount
   objects: Map<string, FakeObject>
+  /** The same objects by type, so a list scans its own kind only, not every object ever made. */
+  byType: Map<string, Map<string, FakeObject>>
   sessions: Map<string, SessionSetup>
   /** Events waiting for delivery, oldest first. */
   queue: Stripe.Event[]
@@ -98,7 +100,7 @@ export function resetFakeStripe(): void {
 }
 
 function emptyAccount(config: FakeStripeAccount): AccountState {
-  return { config, objects: new Map(), sessions: new Map(), queue: [], idempotency: new Map(), paidOut: new Map() }
+  return { config, objects: new Map(), byType: new Map(), sessions: new Map(), queue: [], idempotency: new Map(), paidOut: new Map() }
 }
 
 export function accountForKey(key: string): AccountState | undefined {
@@ -140,6 +142,9 @@ export function wireDecimal(value: number | string): Stripe.Decimal {
 export function store<T extends FakeObject>(account: AccountState, object: T): T {
   if (!sequence.has(object.id)) sequence.set(object.id, ++counter)
   account.objects.set(object.id, object)
+  let ofType = account.byType.get(object.object)
+  if (!ofType) account.byType.set(object.object, (ofType = new Map()))
+  ofType.set(object.id, object)
   return object
 }
 
@@ -177,7 +182,7 @@ export function getFakeObject<T extends FakeObject = FakeObject>(id: string): T 
 }
 
 export function allObjects<K extends FakeObjectType>(account: AccountState, type: K): FakeObjects[K][] {
-  return [...account.objects.values()].filter((o): o is FakeObjects[K] => o.object === type)
+  return [...(account.byType.get(type)?.values() ?? [])] as FakeObjects[K][]
 }
 
 export function createdOrder(id: string): number {

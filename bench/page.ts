@@ -10,8 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
-import { ensureDatabase, startEmbeddedPostgres } from '#db/embedded.ts'
-import { freePort, startAppProcess, type AppProcess } from '../scripts/app-process.ts'
+import { ensureDatabase, freePort, startEmbeddedPostgres } from '#db/embedded.ts'
+import { startAppProcess, type AppProcess } from '../scripts/app-process.ts'
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
 const duration = Number(process.env.BENCH_DURATION ?? 10)

@@ -30,9 +30,9 @@ import { checkLedger } from '#app/models/ledger-check.server.ts'
 import { parseEnv, type FiscalPartnerId } from '#app/utils/env.server.ts'
 import { getStripeAccount } from '#app/utils/stripe.server.ts'
 import { createDb, createPool } from '#db/client.ts'
-import { ensureDatabase, startEmbeddedPostgres } from '#db/embedded.ts'
+import { ensureDatabase, freePort, startEmbeddedPostgres } from '#db/embedded.ts'
 import { signedWebhook } from '#tests/mocks/stripe/state.ts'
-import { freePort, startAppProcess } from '../scripts/app-process.ts'
+import { startAppProcess } from '../scripts/app-process.ts'
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
 const N = Number(arg('n') ?? process.env.BENCH_N ?? 1_000)

@@ -112,7 +112,8 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer()
     probe.unref()

@@ -1,8 +1,8 @@
 // Runs the app server (scripts/serve.ts) as a child process for the e2e tests and the benchmark:
 // the real server, started the way `npm start` starts it, stopped cleanly afterwards.
 import { spawn } from 'node:child_process'
-import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '#db/embedded.ts'
 
 export interface AppProcess {
   baseUrl: string
@@ -67,18 +67,6 @@ export async function startAppProcess(options: {
     throw error
   }
   return { baseUrl, output, stop }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.unref()
-    probe.on('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))))
-    })
-  })
 }
 
 function sleep(ms: number) {

@@ -71,6 +71,17 @@ export async function thrown(promise: Promise<unknown>): Promise<Response> {
   throw new Error('expected a Response')
 }
 
+/** The status of a Response a loader or action threw; fails if it resolved or threw anything else. */
+export async function thrownStatus(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof Response) return error.status
+    throw error
+  }
+  throw new Error('expected a thrown Response')
+}
+
 const donationArgs = (donationId: string, path: string, init?: RequestInit) => ({
   params: { donationId },
   context,

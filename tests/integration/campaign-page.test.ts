@@ -9,7 +9,7 @@ import { db } from '#app/utils/db.server.ts'
 import { campaigns } from '#db/schema/catalog.ts'
 import { donations, donors } from '#db/schema/giving.ts'
 import { seedCatalog } from '#db/seed.ts'
-import { validForm } from '#tests/checkouts.ts'
+import { thrownStatus, validForm } from '#tests/checkouts.ts'
 import { rowCounts } from '#tests/factories.ts'
 
 const context = { clientIp: '127.0.0.1' }
@@ -36,16 +36,6 @@ function post(slug: string, fields: Record<string, string>) {
 function unwrap(result: unknown): { status: number; body: Record<string, unknown> } {
   const { data, init } = result as { data: Record<string, unknown>; init: ResponseInit | null }
   return { status: init?.status ?? 200, body: data }
-}
-
-async function thrownStatus(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof Response) return error.status
-    throw error
-  }
-  throw new Error('expected a thrown Response')
 }
 
 describe('campaign page loader', () => {

@@ -8,6 +8,7 @@ import { loader as listLoader } from '#app/routes/dev.outbox._index.tsx'
 import { db } from '#app/utils/db.server.ts'
 import { devOutboxTransport } from '#app/utils/email.server.ts'
 import { emailOutbox } from '#db/schema/ops.ts'
+import { thrownStatus } from '#tests/checkouts.ts'
 import { createCampaign, createCatalog, createDonation, createDonor } from '#tests/factories.ts'
 import { settle } from '#tests/gifts.ts'
 
@@ -44,16 +45,6 @@ function list() {
 
 function show(id: string) {
   return emailLoader({ request: new Request(`http://localhost/dev/outbox/${id}`), params: { id }, context })
-}
-
-async function thrownStatus(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof Response) return error.status
-    throw error
-  }
-  throw new Error('expected a thrown Response')
 }
 
 async function outboxState() {

@@ -3,6 +3,7 @@
 import { expect, test } from 'vitest'
 import { action, loader } from '#app/routes/sandbox.checkout.$partner.$sessionId.tsx'
 import { getStripe } from '#app/utils/stripe.server.ts'
+import { thrownStatus } from '#tests/checkouts.ts'
 import { takeEvents } from '#tests/mocks/stripe/state.ts'
 
 async function newSession() {
@@ -22,15 +23,6 @@ const args = (params: Record<string, string>, form?: Record<string, string>) => 
   context: { clientIp: '127.0.0.1' },
   request: new Request('http://localhost:3000/sandbox/checkout', form ? { method: 'POST', body: new URLSearchParams(form) } : undefined),
 })
-
-async function status(promise: Promise<unknown>) {
-  try {
-    await promise
-    return 'resolved'
-  } catch (thrown) {
-    return (thrown as Response).status
-  }
-}
 
 test('renders the session, declines, then pays and redirects to success_url', async () => {
   const session = await newSession()
@@ -61,8 +53,8 @@ test('a bank debit waits, then the sandbox admin confirms it', async () => {
 
 test('404s for other partners, malformed ids and unknown sessions', async () => {
   const session = await newSession()
-  expect(await status(loader(args({ partner: 'us', sessionId: session.id })))).toBe(404) // another account's session
-  expect(await status(loader(args({ partner: 'xx', sessionId: session.id })))).toBe(404)
-  expect(await status(loader(args({ partner: 'uk', sessionId: 'cs_live_nope' })))).toBe(404)
-  expect(await status(loader(args({ partner: 'uk', sessionId: 'cs_test_doesnotexist' })))).toBe(404)
+  expect(await thrownStatus(loader(args({ partner: 'us', sessionId: session.id })))).toBe(404) // another account's session
+  expect(await thrownStatus(loader(args({ partner: 'xx', sessionId: session.id })))).toBe(404)
+  expect(await thrownStatus(loader(args({ partner: 'uk', sessionId: 'cs_live_nope' })))).toBe(404)
+  expect(await thrownStatus(loader(args({ partner: 'uk', sessionId: 'cs_test_doesnotexist' })))).toBe(404)
 })

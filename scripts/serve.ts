@@ -39,10 +39,15 @@ async function main() {
   const app = express()
   app.disable('x-powered-by')
   if (env.TRUST_PROXY) app.set('trust proxy', true)
-  // Webhook replies are a few bytes of JSON: compressing them only costs Stripe's sender time.
-  app.use(compression({ filter: (req, res) => !req.path.startsWith('/webhooks/') && compression.filter(req, res) }))
+  // Webhook replies are a few bytes of JSON: they skip compression (and its wrapping of the
+  // response) entirely, since Stripe's sender only waits for the status.
+  const compress = compression()
+  app.use((req, res, next) => (req.path.startsWith('/webhooks/') ? next() : compress(req, res, next)))
   app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y' }))
-  app.use(express.static('public', { maxAge: '1h' }))
+  // Only paths that name a file (favicon.svg) look on disk; pages never have an extension, so a
+  // page view costs no file-system lookup.
+  const publicFiles = express.static('public', { maxAge: '1h' })
+  app.use((req, res, next) => (path.extname(req.path) ? publicFiles(req, res, next) : next()))
   const handler = (current: ServerBuild) =>
     createRequestHandler({
       build: current,

@@ -36,24 +36,45 @@ export function getStripeAccount(fiscalPartnerId: FiscalPartnerId, env: Env = ge
   }
 }
 
-const clients = new Map<string, Stripe>()
+/**
+ * Where the clients send their requests: the network, or (only in sandbox mode) a function the
+ * offline sandbox supplies that answers in-process. Client configuration, like the keys: the code
+ * that calls Stripe is the same either way. Kept on globalThis because the server build bundles
+ * its own copy of this module beside the one the workers (and the sandbox) import.
+ */
+const transportSlot = Symbol.for('lift-giving.stripe-transport')
+type TransportHolder = { [transportSlot]?: typeof fetch }
+
+export function setStripeTransport(fetchFn: typeof fetch | undefined, env: Env = getEnv()) {
+  if (fetchFn && getStripeMode(env) !== 'sandbox') throw new Error('Stripe keys are configured: requests go to Stripe, not to a stand-in')
+  ;(globalThis as TransportHolder)[transportSlot] = fetchFn
+}
+
+/** What calls to Stripe's API go through: the sandbox's stand-in when it supplied one, else fetch. */
+export function stripeFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  return ((globalThis as TransportHolder)[transportSlot] ?? fetch)(input, init)
+}
+
+const clients = new Map<string, { client: Stripe; transport: typeof fetch | undefined }>()
 
 export function getStripe(fiscalPartnerId: FiscalPartnerId): Stripe {
   const env = getEnv()
   const { secretKey } = getStripeAccount(fiscalPartnerId, env)
-  let client = clients.get(secretKey)
-  if (!client) {
-    client = new Stripe(secretKey, {
+  const transport = (globalThis as TransportHolder)[transportSlot]
+  let entry = clients.get(secretKey)
+  if (!entry || entry.transport !== transport) {
+    const client = new Stripe(secretKey, {
       apiVersion: stripeApiVersion,
       // fetch is what every HTTP interceptor handles best (stripe.md §3.1).
-      httpClient: Stripe.createFetchHttpClient(),
+      httpClient: Stripe.createFetchHttpClient(transport),
       maxNetworkRetries: env.NODE_ENV === 'production' ? 2 : 0,
       timeout: 20_000,
       appInfo: { name: 'lift-giving' },
     })
-    clients.set(secretKey, client)
+    entry = { client, transport }
+    clients.set(secretKey, entry)
   }
-  return client
+  return entry.client
 }
 
 /** Verifies a webhook's signature on its raw body; throws Stripe's verification error if it fails. */

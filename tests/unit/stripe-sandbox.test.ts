@@ -1,12 +1,12 @@
 // The offline sandbox's delivery loop: every event reaches the app's webhook route signed with
 // the account's secret, failed deliveries are retried with backoff, and one event waiting for a
-// retry does not hold back the others. (Here, not in integration: it runs its own msw server.)
+// retry does not hold back the others. (Here, not in integration: it answers the Stripe client itself.)
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Stripe from 'stripe'
 import { expect, test } from 'vitest'
 import { getEnv } from '#app/utils/env.server.ts'
-import { getStripe, getStripeMode } from '#app/utils/stripe.server.ts'
+import { getStripe, getStripeMode, setStripeTransport } from '#app/utils/stripe.server.ts'
 import { startStripeSandbox } from '#tests/mocks/stripe/sandbox.ts'
 import { completeCheckout } from '#tests/mocks/stripe/simulate.ts'
 
@@ -52,4 +52,9 @@ test.skipIf(getStripeMode() !== 'sandbox')('delivers signed events in order and 
 
 test('refuses to run in production', async () => {
   await expect(startStripeSandbox({ appUrl: 'http://localhost:3000', env: { ...getEnv(), NODE_ENV: 'production' } })).rejects.toThrow(/never runs in production/)
+})
+
+test('with Stripe keys configured, nothing can stand in for Stripe', () => {
+  const live = { ...getEnv(), STRIPE_SECRET_KEY_US: 'sk_test_live_account' }
+  expect(() => setStripeTransport(async () => new Response('{}'), live)).toThrow(/requests go to Stripe/)
 })

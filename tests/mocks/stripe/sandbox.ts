@@ -1,11 +1,16 @@
 // The offline sandbox for a fresh clone (no Stripe keys): the tests' fake Stripe runs inside the
-// app server process, answering the real `stripe` client through msw, and a delivery loop posts
-// each event it queues, signed with the account's webhook secret, to the app's webhook route,
-// retrying like Stripe does. The app's code cannot tell it from Stripe except by the keys.
-import { setupServer } from 'msw/node'
+// app server process, answering the real `stripe` client's HTTP requests with the same msw
+// handlers the tests use, and a delivery loop posts each event it queues, signed with the
+// account's webhook secret, to the app's webhook route, retrying like Stripe does. The app's code
+// cannot tell it from Stripe except by the keys and the client's transport.
+//
+// The handlers are called directly (msw's getResponse) as the clients' fetch, rather than through
+// msw's interceptors: those replace the process's global Request and Headers, which every request
+// the server answers would then pay for.
+import { getResponse } from 'msw'
 import type Stripe from 'stripe'
 import { fiscalPartnerIds, getEnv, type Env, type FiscalPartnerId } from '#app/utils/env.server.ts'
-import { getStripeAccount, getStripeMode } from '#app/utils/stripe.server.ts'
+import { getStripeAccount, getStripeMode, setStripeTransport } from '#app/utils/stripe.server.ts'
 import { stripeHandlers } from './handlers.ts'
 import { expireDueSessions } from './simulate.ts'
 import { configureFakeStripe, signedWebhook, takeEvents, type FakeStripeAccount } from './state.ts'
@@ -48,8 +53,13 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     return { key: secretKey, fiscalPartnerId, settlementCurrency: settlement[fiscalPartnerId], webhookSecret, sandboxBaseUrl: appUrl }
   })
   configureFakeStripe(accounts)
-  const server = setupServer(...stripeHandlers)
-  server.listen({ onUnhandledRequest: 'bypass' })
+  setStripeTransport(async (input, init) => {
+    const request = new Request(input, init)
+    const response = await getResponse(stripeHandlers, request)
+    // The handlers end with Stripe's 404 for any unknown API path; only another host gets here.
+    if (!response) throw new TypeError(`The offline sandbox only answers Stripe's API, not ${request.url}`)
+    return response
+  }, env)
 
   const webhookUrl = (partner: FiscalPartnerId) => `${appUrl}/webhooks/stripe/${partner}`
   const pending: Delivery[] = []
@@ -62,7 +72,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     const started = Date.now()
     try {
       const response = await fetch(webhookUrl(item.partner), { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) })
-      await response.text() // drain it: cancel() on a passed-through body can hang under msw
+      await response.text()
       if (!response.ok) return `answered ${response.status}`
       log.info(`Stripe sandbox: delivered ${item.event.type} ${item.event.id} to ${item.partner} (${response.status} in ${Date.now() - started} ms)`)
       return null
@@ -111,7 +121,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
       stopped = true
       clearInterval(timer)
       await busy
-      server.close()
+      setStripeTransport(undefined, env)
     },
   }
 }

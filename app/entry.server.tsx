@@ -13,25 +13,36 @@ export default function handleRequest(
   remixContext: EntryContext,
 ) {
   // Bots get the whole document at once; people get it streamed as soon as the shell is ready.
-  const ready = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady'
+  const waitForAll = isbot(request.headers.get('user-agent') ?? '')
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false
+    // Gives up on whatever is still pending after abortDelay; cleared once nothing is, so a busy
+    // server does not keep every finished render alive (and then abort it) for five seconds.
+    const timer = setTimeout(() => abort(), abortDelay)
+    const respond = () => {
+      shellRendered = true
+      const body = new CoalescingStream()
+      responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
+      resolve(
+        new Response(createReadableStreamFromReadable(body), {
+          headers: responseHeaders,
+          status: responseStatusCode,
+        }),
+      )
+      pipe(body)
+    }
     const { pipe, abort } = renderToPipeableStream(
       <RemixServer context={remixContext} url={request.url} abortDelay={abortDelay} />,
       {
-        [ready]() {
-          shellRendered = true
-          const body = new CoalescingStream()
-          responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
-          resolve(
-            new Response(createReadableStreamFromReadable(body), {
-              headers: responseHeaders,
-              status: responseStatusCode,
-            }),
-          )
-          pipe(body)
+        onShellReady() {
+          if (!waitForAll) respond()
+        },
+        onAllReady() {
+          clearTimeout(timer)
+          if (waitForAll) respond()
         },
         onShellError(error: unknown) {
+          clearTimeout(timer)
           reject(error)
         },
         onError(error: unknown) {
@@ -41,7 +52,6 @@ export default function handleRequest(
         },
       },
     )
-    setTimeout(abort, abortDelay)
   })
 }
 

@@ -136,4 +136,19 @@ describe.skipIf(!app)('campaign page in a browser', () => {
     expect(errors).toEqual([])
     await close()
   })
+
+  test('a crawler (rendered in full before sending) and a person (streamed) both get the whole page', async () => {
+    const get = (userAgent: string) => fetch(`${app!.baseUrl}/campaigns/${slug}`, { headers: { 'user-agent': userAgent } })
+    const [crawler, person] = await Promise.all([
+      get('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'),
+      get('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36'),
+    ])
+    for (const response of [crawler, person]) {
+      expect(response.status).toBe(200)
+      const html = await response.text()
+      expect(html).toContain('role="progressbar"')
+      expect(html).toContain('</html>')
+      expect(html).toContain('window.__remixContext')
+    }
+  })
 })

@@ -1,7 +1,9 @@
 // The donor's thank-you for a settled gift. It is an acknowledgement, not a tax receipt: the
 // receipt is a separate document issued by the fiscal partner under its own country's rules
 // (shared/receipts.md), so this email never carries receipt wording, numbers or match money as
-// part of the donor's gift. Plain, already formatted props in; no data fetching.
+// part of the donor's gift. Nor does it promise one: not every gift earns a receipt (an NZ gift
+// under NZ$5, money from a third party), and in the UK the donor's record is a Gift Aid record.
+// Plain, already formatted props in; no data fetching.
 import { Body, Container, Head, Heading, Hr, Html, Link, Preview, Section, Text } from '@react-email/components'
 
 export interface GiftThankYouProps {
@@ -64,7 +66,7 @@ export function GiftThankYou(props: GiftThankYouProps) {
                   {`${m.partner} added ${m.amount}.`}
                 </Text>
               ))}
-              <Text style={small}>Match funding is the partner&apos;s own gift, so it is not part of your receipt.</Text>
+              <Text style={small}>Match funding is the partner&apos;s own gift, so it is never part of a tax receipt for your gift.</Text>
             </Section>
           ) : null}
           {props.monthly ? (
@@ -84,7 +86,7 @@ export function GiftThankYou(props: GiftThankYouProps) {
           </Text>
           <Hr style={rule} />
           <Text style={notice}>
-            {`This email is a thank-you, not a tax receipt. Your gift was received by ${props.fiscalPartnerLegalName}; your tax receipt follows separately.`}
+            {`This email is a thank-you, not a tax receipt. Your gift was received by ${props.fiscalPartnerLegalName}, which sends separately any tax receipt or Gift Aid record your gift qualifies for under its country's rules.`}
           </Text>
           <Text style={small}>LIFT International works to end human trafficking in Thailand.</Text>
         </Container>

@@ -222,7 +222,7 @@ describe('the dev outbox transport', () => {
     const row = await outboxRow(giftThankYouKey(gift.id))
     expect(row).toMatchObject({ status: 'sent', transport: 'outbox', providerMessageId: null, toAddress: 'ada@example.org' })
     expect(row.html).toContain('One Day&#x27;s Wages added $50.00 USD')
-    expect(row.text).toMatch(/your tax receipt follows separately/)
+    expect(row.text).toMatch(/any tax receipt or Gift Aid record your gift qualifies for/)
     expect(getResendOutbox()).toEqual([])
   })
 

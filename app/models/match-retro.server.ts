@@ -8,7 +8,7 @@ import type { Executor } from '#db/client.ts'
 import { donations } from '#db/schema/giving.ts'
 import { allocateMatch, isLocked, proportionalKeep } from './match-rules.ts'
 import { giftTerms, money } from './match-settle.server.ts'
-import { capRoom, giftColumns, giftMatches, lockPledges, pledgeStates, recordMatch, setShortfall, type Gift, type Pledge } from './match-store.server.ts'
+import { capRoom, giftColumns, giftMatches, lockPledges, pledgeStates, recordEarnedMatch, recordMatch, setShortfall, type Gift, type Pledge } from './match-store.server.ts'
 import { addToTotals } from './totals.server.ts'
 
 /**
@@ -93,14 +93,10 @@ export async function matchRetrospectively(
     const result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.matchShortfallMinor)
     for (const allocation of result.allocations) {
       const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
-      const written = await recordMatch(tx, {
+      const written = await recordEarnedMatch(tx, {
+        gift,
         pledge,
-        kind: 'earned',
-        donationId: gift.id,
-        donorId: gift.donorId,
-        designationId: gift.designationId,
-        amountMinor: allocation.amountMinor,
-        portionMinor: allocation.portionMinor,
+        allocation,
         sourceKey: `retro:${cause}:${gift.id}`,
         note: `Matched ${money(allocation.amountMinor, pledge.currency)} by ${pledge.partnerName} retrospectively: cap freed by ${cause.split(':')[0]}.`,
         at,

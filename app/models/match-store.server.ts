@@ -6,7 +6,7 @@ import { matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
 import { matchPledgeDonors, matches } from '#db/schema/matching.ts'
 import { postMatch } from './ledger.server.ts'
-import type { PledgeState, PledgeTerms } from './match-rules.ts'
+import type { Allocation, PledgeState, PledgeTerms } from './match-rules.ts'
 
 export interface Pledge extends PledgeTerms {
   campaignId: number
@@ -200,6 +200,32 @@ export async function recordMatch(tx: Executor, row: MatchRow): Promise<boolean>
   })
   await movePledge(tx, row.pledge, row.donorId, { matchedMinor: row.amountMinor })
   return true
+}
+
+/** A gift's match from one pledge, as allocated: recordMatch for the 'earned' kind. */
+export function recordEarnedMatch(
+  tx: Executor,
+  { gift, pledge, allocation, sourceKey, note, at }: {
+    gift: Pick<Gift, 'id' | 'donorId' | 'designationId'>
+    pledge: Pledge
+    allocation: Pick<Allocation, 'amountMinor' | 'portionMinor'>
+    sourceKey: string
+    note: string
+    at: Date
+  },
+): Promise<boolean> {
+  return recordMatch(tx, {
+    pledge,
+    kind: 'earned',
+    donationId: gift.id,
+    donorId: gift.donorId,
+    designationId: gift.designationId,
+    amountMinor: allocation.amountMinor,
+    portionMinor: allocation.portionMinor,
+    sourceKey,
+    note,
+    at,
+  })
 }
 
 /** Each pledge as one gift sees it: cap room (plus what the gift itself holds), its own match so far, its donor's room. */

@@ -28,6 +28,7 @@ import {
   movePledge,
   pledgeStates,
   readPledges,
+  recordEarnedMatch,
   recordMatch,
   setShortfall,
   type Gift,
@@ -179,14 +180,10 @@ export async function settleMatch(tx: Executor, gift: Gift, at: Date): Promise<n
   let matched = 0
   for (const allocation of result.allocations) {
     const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
-    await recordMatch(tx, {
+    await recordEarnedMatch(tx, {
+      gift,
       pledge,
-      kind: 'earned',
-      donationId: gift.id,
-      donorId: gift.donorId,
-      designationId: gift.designationId,
-      amountMinor: allocation.amountMinor,
-      portionMinor: allocation.portionMinor,
+      allocation,
       sourceKey: `settle:${gift.id}`,
       note: settlementNote(pledge, allocation, reservations.find((r) => r.pledgeId === pledge.id)),
       at,

@@ -1,8 +1,9 @@
 // What each queued email says. An outbox row names its template and the cause (e.g. a donation
 // id); the facts are read and formatted here when the email is sent, so the row can be queued
 // inside a settlement before the match it earns is known (docs/decisions/0301).
-import { render } from '@react-email/render'
+import { plainTextSelectors, render } from '@react-email/render'
 import { eq, sql } from 'drizzle-orm'
+import { compile } from 'html-to-text'
 import { createElement, type ReactElement } from 'react'
 import { z } from 'zod'
 import { getAppUrl } from '#app/utils/env.server.ts'
@@ -41,8 +42,13 @@ export function isEmailTemplate(name: string): name is EmailTemplate {
   return Object.hasOwn(templates, name)
 }
 
-// Headings stay as written in the plain-text part, rather than html-to-text's capitals.
-const plainTextOptions = { selectors: ['h1', 'h2'].map((selector) => ({ selector, options: { uppercase: false } })) }
+// The plain-text part: React Email's conversion (its selectors, no wrapping), compiled once, from
+// the HTML already rendered. render({ plainText: true }) would render the email a second time and
+// compile the converter on every call. Headings stay as written, rather than in capitals.
+const toPlainText = compile({
+  wordwrap: false,
+  selectors: [...plainTextSelectors, ...['h1', 'h2'].map((selector) => ({ selector, options: { uppercase: false } }))],
+})
 
 /** Reads the facts behind an outbox row and renders its subject, HTML and plain text. */
 export async function renderEmail(exec: Executor, template: string, cause: unknown): Promise<RenderedEmail> {
@@ -51,15 +57,26 @@ export async function renderEmail(exec: Executor, template: string, cause: unkno
   const parsed = schema.safeParse(cause)
   if (!parsed.success) throw new EmailCompositionError(`the ${template} email's cause is malformed: ${z.prettifyError(parsed.error)}`)
   const { subject, element } = await compose(exec, parsed.data)
-  const [html, text] = await Promise.all([render(element), render(element, { plainText: true, htmlToTextOptions: plainTextOptions })])
-  return { subject, html, text }
+  const html = await render(element)
+  return { subject, html, text: toPlainText(html) }
 }
 
 const withCode = (amountMinor: number, currency: string) =>
   isCurrency(currency) ? `${formatMoney(amountMinor, currency)} ${currency}` : `${amountMinor} ${currency} minor units`
 
 // Dates in the convention of the receiving entity's country; UTC, as the ledger records them.
+// Built once per locale: constructing an Intl.DateTimeFormat costs far more than using one.
 const locales: Record<string, string> = { US: 'en-US', GB: 'en-GB', NZ: 'en-NZ' }
+const dateFormats = new Map<string, Intl.DateTimeFormat>()
+function longDate(country: string, at: Date): string {
+  const locale = locales[country] ?? 'en-US'
+  let format = dateFormats.get(locale)
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' })
+    dateFormats.set(locale, format)
+  }
+  return format.format(at)
+}
 
 export async function getGiftThankYouProps(exec: Executor, donationId: string): Promise<GiftThankYouProps> {
   const [gift] = await exec
@@ -110,7 +127,7 @@ export async function getGiftThankYouProps(exec: Executor, donationId: string): 
     monthly: gift.frequency === 'monthly',
     installment: gift.installment,
     fiscalPartnerLegalName: gift.partnerLegalName,
-    settledOn: new Intl.DateTimeFormat(locales[gift.partnerCountry] ?? 'en-US', { dateStyle: 'long', timeZone: 'UTC' }).format(gift.settledAt),
+    settledOn: longDate(gift.partnerCountry, gift.settledAt),
     tribute: gift.tributeType && gift.tributeName ? { type: gift.tributeType, name: gift.tributeName } : null,
     anonymous: gift.anonymous,
   }

@@ -23,6 +23,7 @@ import {
 } from '#tests/checkouts.ts'
 import { createCampaign, rowCounts } from '#tests/factories.ts'
 import { server } from '#tests/mocks/server.ts'
+import { checkoutRequest } from '#tests/support/webhooks.ts'
 import { completeCheckout, expireCheckout } from '#tests/mocks/stripe/simulate.ts'
 
 beforeEach(async () => {
@@ -352,42 +353,20 @@ describe('Gift Aid', () => {
 
   test('createCheckout refuses Gift Aid outside pounds to the UK entity even when called directly', async () => {
     const before = await rowCounts()
-    const result = await createCheckout({
-      campaignSlug: 'aftercare-thailand',
-      amountMinor: 5000,
-      currency: 'USD',
-      frequency: 'one_off',
-      designationId: 'survivor-fund',
-      coverFee: false,
-      tribute: null,
-      anonymous: false,
-      name: 'Ada Lovelace',
-      email: 'ada@example.org',
-      country: 'GB',
-      partnerChoice: 'auto',
-      giftAid: { title: null, firstName: 'Ada', lastName: 'Lovelace', houseNameOrNumber: '12', addressLine: 'London', postcode: 'SW1A 1AA' },
-    })
+    const result = await createCheckout(
+      checkoutRequest({
+        email: 'ada@example.org',
+        country: 'GB',
+        giftAid: { title: null, firstName: 'Ada', lastName: 'Lovelace', houseNameOrNumber: '12', addressLine: 'London', postcode: 'SW1A 1AA' },
+      }),
+    )
     expect(result).toEqual({ ok: false, status: 400, field: 'giftAid', error: 'Gift Aid applies to gifts in pounds to LIFT International UK.' })
     expect(await rowCounts()).toEqual(before)
   })
 })
 
 describe('createCheckout called directly checks what the form checks', () => {
-  const request = {
-    campaignSlug: 'aftercare-thailand',
-    amountMinor: 5000,
-    currency: 'USD' as const,
-    frequency: 'one_off' as const,
-    designationId: 'survivor-fund',
-    coverFee: false,
-    tribute: null,
-    anonymous: false,
-    name: 'Ada Lovelace',
-    email: 'ada@example.org',
-    country: 'US',
-    partnerChoice: 'auto' as const,
-    giftAid: null,
-  }
+  const request = checkoutRequest({ email: 'ada@example.org' })
 
   test.each([
     [{ amountMinor: 499 }, { ok: false, status: 400, field: 'customAmount', error: 'Gifts in USD must be between $5.00 and $25,000.00.' }],

@@ -271,21 +271,9 @@ describe('the review, thank-you and cancel pages', () => {
     expect(await donationRow(donationId)).toMatchObject({ status: 'canceled' })
 
     const form = await loadCampaign('aftercare-thailand', `?resume=${donationId}`)
-    expect(form.initialValues).toEqual({
-      amountPreset: 'custom',
-      customAmount: '1000.50',
-      currency: 'GBP',
-      country: 'GB',
-      partner: 'nz',
-      frequency: 'monthly',
-      designationId: 'caregiver-training',
-      coverFee: 'on',
-      anonymous: 'on',
-      tributeType: 'memory',
-      tributeName: 'Grandma Rose',
-      name: 'Ada Lovelace',
-      email: 'ada@example.org',
-    })
+    // Every answer back as given (the honeypot is not an answer), the amount as the form writes it.
+    const { website: _honeypot, ...given }: Record<string, string> = answers
+    expect(form.initialValues).toEqual({ ...given, customAmount: '1000.50' })
     // The thank-you page for it says so, and offers to try again.
     expect(await thanks(donationId)).toMatchObject({ state: 'ended', status: 'canceled' })
     // The kept answers give the same gift again.

@@ -16,9 +16,10 @@ import { donationOf } from '#tests/gifts.ts'
 
 export type Gift = Partial<Omit<CheckoutRequest, 'campaignSlug'>> & { campaignSlug: string }
 
-/** A checkout as the donate form would create it; throws unless it was created. */
-export async function startCheckout(gift: Gift) {
-  const result = await createCheckout({
+/** A one-off $50 gift from a US donor (an address of their own) to the live campaign, as the form builds it. */
+export function checkoutRequest(overrides: Partial<CheckoutRequest> = {}): CheckoutRequest {
+  return {
+    campaignSlug: 'aftercare-thailand',
     amountMinor: 5_000,
     currency: 'USD',
     frequency: 'one_off',
@@ -31,8 +32,13 @@ export async function startCheckout(gift: Gift) {
     country: 'US',
     partnerChoice: 'auto',
     giftAid: null,
-    ...gift,
-  })
+    ...overrides,
+  }
+}
+
+/** A checkout as the donate form would create it; throws unless it was created. */
+export async function startCheckout(gift: Gift) {
+  const result = await createCheckout(checkoutRequest(gift))
   if (!result.ok) throw new Error(`checkout was refused: ${result.error}`)
   const donation = await donationOf(result.donationId)
   return { donationId: result.donationId, sessionId: donation.checkoutSessionId!, fiscalPartnerId: donation.fiscalPartnerId as FiscalPartnerId }

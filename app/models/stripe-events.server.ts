@@ -8,10 +8,10 @@ import type Stripe from 'stripe'
 import { db } from '#app/utils/db.server.ts'
 import type { FiscalPartnerId } from '#app/utils/env.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
-import { poolOf } from '#db/client.ts'
 import { isRetryable } from '#db/errors.ts'
 import { applySnapshot } from './stripe-apply.server.ts'
 import { fetchSnapshot } from './stripe-fetch.server.ts'
+import { runPrepared, type Statement } from './prepared.server.ts'
 
 /** Channel the processor LISTENs on; a trigger on stripe_events NOTIFYs it (migration 0004). */
 export const stripeEventChannel = 'stripe_events'
@@ -26,13 +26,15 @@ export type ProcessOutcome = 'applied' | 'ignored' | 'done-before' | 'failed'
  * named prepared statement: this is all Stripe waits for. A trigger NOTIFYs the processor on commit.
  */
 export async function receiveStripeEvent(fiscalPartnerId: FiscalPartnerId, event: Stripe.Event): Promise<ReceiveOutcome> {
-  const { rowCount } = await poolOf(db).query({
-    name: 'receive_stripe_event',
-    text: `insert into stripe_events (id, fiscal_partner_id, type, api_version, livemode, stripe_created_at, payload)
-           values ($1, $2, $3, $4, $5, to_timestamp($6), $7) on conflict (id) do nothing`,
-    values: [event.id, fiscalPartnerId, event.type, event.api_version, event.livemode, event.created, event],
-  })
-  return rowCount === 1 ? 'queued' : 'duplicate'
+  const stored = await runPrepared(db, receiveStatement, [event.id, fiscalPartnerId, event.type, event.api_version, event.livemode, event.created, event])
+  return stored.length === 1 ? 'queued' : 'duplicate'
+}
+
+const receiveStatement: Statement = {
+  name: 'lift_receive_stripe_event_v1',
+  text: `insert into stripe_events (id, fiscal_partner_id, type, api_version, livemode, stripe_created_at, payload)
+         values ($1, $2, $3, $4, $5, to_timestamp($6), $7) on conflict (id) do nothing
+         returning 1`,
 }
 
 type Claimed = {

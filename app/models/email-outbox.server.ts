@@ -81,7 +81,10 @@ export interface SendReport {
  * retried after the lease, with the same idempotency key.
  */
 export async function sendDueEmails(options: { limit?: number; now?: Date; transport?: EmailTransport } = {}): Promise<SendReport> {
-  const now = options.now ?? new Date()
+  // The database's clock, which queued the rows (send_after defaults to now()); `now` stands in
+  // for it in tests. A sender whose clock lags the database's would otherwise leave due mail waiting.
+  const now = options.now ? sql`${options.now.toISOString()}::timestamptz` : sql`now()`
+  const after = (ms: number) => sql`${now} + make_interval(secs => ${ms / 1000})`
   const transport = options.transport ?? getEmailTransport()
   const due = db
     .select({ id: emailOutbox.id })
@@ -92,7 +95,7 @@ export async function sendDueEmails(options: { limit?: number; now?: Date; trans
     .for('update', { skipLocked: true })
   const claimed = await db
     .update(emailOutbox)
-    .set({ attempts: sql`${emailOutbox.attempts} + 1`, sendAfter: new Date(now.getTime() + claimLeaseMs) })
+    .set({ attempts: sql`${emailOutbox.attempts} + 1`, sendAfter: after(claimLeaseMs) })
     .where(inArray(emailOutbox.id, due))
     .returning({ id: emailOutbox.id, key: emailOutbox.dedupeKey, template: emailOutbox.template, to: emailOutbox.toAddress, cause: emailOutbox.props, attempts: emailOutbox.attempts })
 
@@ -123,7 +126,7 @@ export async function sendDueEmails(options: { limit?: number; now?: Date; trans
     } else {
       await db
         .update(emailOutbox)
-        .set({ ...content, sendAfter: new Date(now.getTime() + retryDelayMs(row.attempts)), lastError: outcome.error })
+        .set({ ...content, sendAfter: after(retryDelayMs(row.attempts)), lastError: outcome.error })
         .where(stillOurs)
       report.retrying++
     }

@@ -20,6 +20,7 @@ import { checkLedger } from '#app/models/ledger-check.server.ts'
 import { createDb, createPool, type Db } from '#db/client.ts'
 import { startEmbeddedPostgres } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
+import { perSecond, quantile, runConcurrently, type Timing } from './timing.ts'
 
 const N = Number(process.env.BENCH_N ?? 4_000)
 const K = Number(process.env.BENCH_K ?? 8)
@@ -116,48 +117,6 @@ async function insertDonations(pool: pg.Pool, batch: number, n: number) {
   return rows
 }
 
-// ---------------------------------------------------------------------------------------------
-// Timing
-
-interface Timing {
-  units: number
-  seconds: number
-  perSecond: number
-  p50: number
-  p99: number
-  mean: number
-}
-
-function summarise(latencies: number[], seconds: number): Timing {
-  const sorted = [...latencies].sort((a, b) => a - b)
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
-  return {
-    units: latencies.length,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: at(0.5),
-    p99: at(0.99),
-    mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-  }
-}
-
-/** Runs `work(i)` for i in [0, n) from k workers, each on its own connection; times each call. */
-async function runConcurrently(k: number, n: number, work: (worker: number, i: number) => Promise<void>): Promise<Timing> {
-  const latencies: number[] = []
-  let next = 0
-  const started = performance.now()
-  await Promise.all(
-    Array.from({ length: k }, async (_, worker) => {
-      for (let i = next++; i < n; i = next++) {
-        const t0 = performance.now()
-        await work(worker, i)
-        latencies.push(performance.now() - t0)
-      }
-    }),
-  )
-  return summarise(latencies, (performance.now() - started) / 1000)
-}
-
 function connections(url: string, k: number) {
   const pools = Array.from({ length: k }, () => createPool(url, { max: 1 }))
   return { pools, dbs: pools.map(createDb), end: () => Promise.all(pools.map((p) => p.end())) }
@@ -170,7 +129,7 @@ async function settleAll(url: string, k: number, gifts: { id: string; amount: nu
   // Open every connection before the clock starts.
   await Promise.all(pools.map((p) => p.query('select 1')))
   try {
-    return await runConcurrently(k, gifts.length, async (worker, i) => {
+    return await runConcurrently(k, 0, gifts.length, async (worker, i) => {
       const gift = gifts[i]!
       const fee = Math.round(gift.amount * 0.029) + 30
       const id = `txn_bench_${process.pid}_${++balanceSequence}`
@@ -234,7 +193,7 @@ async function floor(url: string, k: number, n: number, rowsPerUnit: Record<stri
   const { pools, end } = connections(url, k)
   const clients = await Promise.all(pools.map((p) => p.connect()))
   try {
-    return await runConcurrently(k, n, async (worker, i) => {
+    return await runConcurrently(k, 0, n, async (worker, i) => {
       const client = clients[worker]!
       await client.query('begin')
       for (const statement of statements) await client.query(statement, [i * 100, 1_000 + i])
@@ -303,7 +262,7 @@ async function bulkLoad(pool: pg.Pool, target: number) {
 const ms = (x: number) => `${x.toFixed(2)} ms`
 
 function report(label: string, t: Timing) {
-  log(`${label}: ${t.units} in ${t.seconds.toFixed(2)} s = ${t.perSecond.toFixed(0)}/s, p50 ${ms(t.p50)}, p99 ${ms(t.p99)}`)
+  log(`${label}: ${t.units} in ${t.seconds.toFixed(2)} s = ${perSecond(t).toFixed(0)}/s, p50 ${ms(quantile(t.latencies, 0.5))}, p99 ${ms(quantile(t.latencies, 0.99))}`)
 }
 
 async function main() {
@@ -360,7 +319,7 @@ async function main() {
       const large = await measure(growthEntries)
       // Wall time per settlement (a gift entry and a match entry) at K connections: 1 / throughput.
       const perEntry = (t: Timing) => (1000 * t.seconds) / t.units
-      growthLine = `growth: ${perEntry(small).toFixed(2)} ms per settlement from 10k entries → ${perEntry(large).toFixed(2)} ms from ${growthEntries.toLocaleString('en-US')} (×${(perEntry(large) / perEntry(small)).toFixed(2)}); p99 ${ms(small.p99)} → ${ms(large.p99)}`
+      growthLine = `growth: ${perEntry(small).toFixed(2)} ms per settlement from 10k entries → ${perEntry(large).toFixed(2)} ms from ${growthEntries.toLocaleString('en-US')} (×${(perEntry(large) / perEntry(small)).toFixed(2)}); p99 ${ms(quantile(small.latencies, 0.99))} → ${ms(quantile(large.latencies, 0.99))}`
       const recheck = (await checkLedger(createDb(admin))).filter((f) => f.severity === 'error')
       if (recheck.length > 0) {
         failed = true
@@ -370,10 +329,10 @@ async function main() {
     }
 
     log()
-    log(`ours:  ${ours.perSecond.toFixed(0)} entries/s, p99 ${ms(ours.p99)}`)
-    log(`floor: ${floorTiming.perSecond.toFixed(0)} tx/s, p99 ${ms(floorTiming.p99)}`)
+    log(`ours:  ${perSecond(ours).toFixed(0)} entries/s, p99 ${ms(quantile(ours.latencies, 0.99))}`)
+    log(`floor: ${perSecond(floorTiming).toFixed(0)} tx/s, p99 ${ms(quantile(floorTiming.latencies, 0.99))}`)
     log(growthLine)
-    log(`ratio: ${(ours.perSecond / floorTiming.perSecond).toFixed(2)}`)
+    log(`ratio: ${(perSecond(ours) / perSecond(floorTiming)).toFixed(2)}`)
   } finally {
     await admin.end()
     await server.stop()

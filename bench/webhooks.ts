@@ -33,6 +33,7 @@ import { createDb, createPool } from '#db/client.ts'
 import { ensureDatabase, freePort, startEmbeddedPostgres } from '#db/embedded.ts'
 import { signedWebhook } from '#tests/mocks/stripe/state.ts'
 import { startAppProcess } from '../scripts/app-process.ts'
+import { add, perSecond, quantile, runConcurrently, type Timing } from './timing.ts'
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
 const N = Number(arg('n') ?? process.env.BENCH_N ?? 1_000)
@@ -47,43 +48,6 @@ const campaignSlug = 'aftercare-thailand'
 const partner: FiscalPartnerId = 'us'
 
 const log = (line = '') => console.log(line)
-
-// ---------------------------------------------------------------------------------------------
-// Timing
-
-interface Timing {
-  units: number
-  seconds: number
-  latencies: number[]
-}
-
-const perSecond = (t: Timing) => t.units / t.seconds
-
-function quantile(latencies: number[], q: number) {
-  const sorted = [...latencies].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0
-}
-
-function add(a: Timing, b: Timing): Timing {
-  return { units: a.units + b.units, seconds: a.seconds + b.seconds, latencies: a.latencies.concat(b.latencies) }
-}
-
-/** Runs `work(i)` for every i in [from, to) from k workers at once; times each call. */
-async function runConcurrently(k: number, from: number, to: number, work: (worker: number, i: number) => Promise<void>): Promise<Timing> {
-  const latencies: number[] = []
-  let next = from
-  const started = performance.now()
-  await Promise.all(
-    Array.from({ length: k }, async (_, worker) => {
-      for (let i = next++; i < to; i = next++) {
-        const t0 = performance.now()
-        await work(worker, i)
-        latencies.push(performance.now() - t0)
-      }
-    }),
-  )
-  return { units: to - from, seconds: (performance.now() - started) / 1000, latencies }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Where the sandbox delivers its webhooks during setup: here, not the app, so each event can be

@@ -9,7 +9,7 @@ import type Stripe from 'stripe'
 import { z } from 'zod'
 import { fiscalPartnerIds, getEnv, type FiscalPartnerId } from '#app/utils/env.server.ts'
 import { formatMoney, isCurrency } from '#app/utils/money.ts'
-import { getStripe, getStripeAccount, getStripeMode, stripeFetch } from '#app/utils/stripe.server.ts'
+import { getStripe, getStripeAccount, getStripeApiUrl, getStripeMode } from '#app/utils/stripe.server.ts'
 
 // Built when the loader or action runs, never at module load: the classic compiler empties
 // env.server.ts in the browser bundle, so there fiscalPartnerIds is undefined and a module-level
@@ -101,7 +101,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
       ? new URLSearchParams({ outcome: form.outcome, ...(form.name ? { name: form.name } : {}), ...(form.country ? { country: form.country } : {}) })
       : new URLSearchParams({ succeeded: form.succeeded })
   // The fake's own endpoint, authorised by the partner's sandbox key, like any Stripe call.
-  const response = await stripeFetch(`https://api.stripe.com/v1/__sandbox/checkout_sessions/${sessionId}/${form.intent === 'pay' ? 'complete' : 'settle'}`, {
+  const response = await fetch(`${getStripeApiUrl()}/v1/__sandbox/checkout_sessions/${sessionId}/${form.intent === 'pay' ? 'complete' : 'settle'}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${getStripeAccount(partner).secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
     body,

@@ -39,6 +39,11 @@ const EnvSchema = z
       .string()
       .regex(/^(?:[^<>]+<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/, 'must be an address such as "LIFT International <giving@liftinternational.org>"')
       .default('LIFT International <giving@liftinternational.org>'),
+    /**
+     * Where the Stripe clients send their requests when no keys are configured: the offline
+     * sandbox's fake Stripe, an address the server sets for itself (scripts/serve.ts).
+     */
+    STRIPE_API_URL: z.url({ error: 'must be an absolute URL such as http://127.0.0.1:12111' }).optional(),
     /** Behind a proxy that sets X-Forwarded-For, trust it for the client's address. */
     TRUST_PROXY: z.stringbool().default(false),
     ...stripeKeys,
@@ -62,6 +67,10 @@ const EnvSchema = z
           }
         }
       }
+    }
+    // Keys always talk to Stripe itself: a stand-in must never receive a real key or real money.
+    if (env.STRIPE_API_URL && (configured.length > 0 || live)) {
+      problem('STRIPE_API_URL', 'is only for the offline sandbox: with Stripe keys (and in production) the clients talk to Stripe itself')
     }
     if (live && !env.RESEND_API_KEY) {
       problem('RESEND_API_KEY', 'is required in production: without it mail would only reach the dev outbox')

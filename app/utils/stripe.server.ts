@@ -1,6 +1,7 @@
 // One Stripe client per fiscal partner: each is its own legal entity with its own account.
 // Without keys (development and test only) the clients point at the offline sandbox: the same
-// code path, with sandbox keys that the in-process fake Stripe answers. Nothing else differs.
+// code path, with sandbox keys that the fake Stripe answers at STRIPE_API_URL (the tests' msw
+// intercepts Stripe's own address instead). Nothing else differs.
 import Stripe from 'stripe'
 import { fiscalPartnerIds, getEnv, type Env, type FiscalPartnerId } from './env.server.ts'
 
@@ -36,45 +37,34 @@ export function getStripeAccount(fiscalPartnerId: FiscalPartnerId, env: Env = ge
   }
 }
 
-/**
- * Where the clients send their requests: the network, or (only in sandbox mode) a function the
- * offline sandbox supplies that answers in-process. Client configuration, like the keys: the code
- * that calls Stripe is the same either way. Kept on globalThis because the server build bundles
- * its own copy of this module beside the one the workers (and the sandbox) import.
- */
-const transportSlot = Symbol.for('lift-giving.stripe-transport')
-type TransportHolder = { [transportSlot]?: typeof fetch }
-
-export function setStripeTransport(fetchFn: typeof fetch | undefined, env: Env = getEnv()) {
-  if (fetchFn && getStripeMode(env) !== 'sandbox') throw new Error('Stripe keys are configured: requests go to Stripe, not to a stand-in')
-  ;(globalThis as TransportHolder)[transportSlot] = fetchFn
+/** Stripe's API, or (only in sandbox mode, set by the server) the offline sandbox's fake Stripe. */
+export function getStripeApiUrl(env: Env = getEnv()): string {
+  return (env.STRIPE_API_URL ?? 'https://api.stripe.com').replace(/\/$/, '')
 }
 
-/** What calls to Stripe's API go through: the sandbox's stand-in when it supplied one, else fetch. */
-export function stripeFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  return ((globalThis as TransportHolder)[transportSlot] ?? fetch)(input, init)
-}
+const clients = new Map<string, Stripe>()
 
-const clients = new Map<string, { client: Stripe; transport: typeof fetch | undefined }>()
-
-export function getStripe(fiscalPartnerId: FiscalPartnerId): Stripe {
-  const env = getEnv()
+/** The fiscal partner's client. Only its key and, in the sandbox, the API's address differ. */
+export function getStripe(fiscalPartnerId: FiscalPartnerId, env: Env = getEnv()): Stripe {
   const { secretKey } = getStripeAccount(fiscalPartnerId, env)
-  const transport = (globalThis as TransportHolder)[transportSlot]
-  let entry = clients.get(secretKey)
-  if (!entry || entry.transport !== transport) {
-    const client = new Stripe(secretKey, {
+  const api = new URL(getStripeApiUrl(env))
+  const cacheKey = `${secretKey} ${api.origin}`
+  let client = clients.get(cacheKey)
+  if (!client) {
+    client = new Stripe(secretKey, {
       apiVersion: stripeApiVersion,
+      host: api.hostname,
+      port: api.port || (api.protocol === 'https:' ? 443 : 80),
+      protocol: api.protocol === 'https:' ? 'https' : 'http',
       // fetch is what every HTTP interceptor handles best (stripe.md §3.1).
-      httpClient: Stripe.createFetchHttpClient(transport),
+      httpClient: Stripe.createFetchHttpClient(),
       maxNetworkRetries: env.NODE_ENV === 'production' ? 2 : 0,
       timeout: 20_000,
       appInfo: { name: 'lift-giving' },
     })
-    entry = { client, transport }
-    clients.set(secretKey, entry)
+    clients.set(cacheKey, client)
   }
-  return entry.client
+  return client
 }
 
 /** Verifies a webhook's signature on its raw body; throws Stripe's verification error if it fails. */

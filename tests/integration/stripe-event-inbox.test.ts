@@ -1,10 +1,12 @@
-// The Stripe event inbox: the webhook stores, the processor applies. A failed apply is kept and
+// The Stripe event inbox: the webhook stores, the processor applies. Deliveries arriving together
+// are stored by one statement, each still told whether it was new; a failed apply is kept and
 // retried with backoff; a claim whose lease ran out cannot apply twice; the worker applies an
 // event as soon as its NOTIFY arrives.
 import { sql } from 'drizzle-orm'
 import { http, HttpResponse } from 'msw'
 import { describe, expect, test } from 'vitest'
-import { processStripeEvents } from '#app/models/stripe-events.server.ts'
+import type Stripe from 'stripe'
+import { processStripeEvents, receiveStripeEvent } from '#app/models/stripe-events.server.ts'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
 import { createCampaign, createCatalog } from '#tests/factories.ts'
 import { donationOf, entriesOf } from '#tests/gifts.ts'
@@ -34,6 +36,44 @@ async function inboxRow(id: string) {
     from stripe_events where id = ${id}`)
   return rows[0]
 }
+
+/** An event as Stripe would send it, with its raw body as the webhook received it. */
+function incoming(id: string, extra: Record<string, unknown> = {}) {
+  const event = { id, object: 'event', type: 'customer.created', api_version: '2026-10-28.endive', created: 1_790_000_000, livemode: false, data: { object: { id: `cus_${id}`, object: 'customer', ...extra } } }
+  return { event: event as unknown as Stripe.Event, rawBody: JSON.stringify(event, null, 2) }
+}
+
+async function storedIds() {
+  const { rows } = await db.execute<{ id: string; type: string; created: number; customer: string }>(sql`
+    select id, type, extract(epoch from stripe_created_at)::int as created, payload->'data'->'object'->>'id' as customer
+    from stripe_events order by id`)
+  return rows
+}
+
+describe('storing deliveries that arrive together', () => {
+  test('one statement stores them all; a second copy in the same batch, or of a stored event, is a duplicate', async () => {
+    await createCatalog()
+    const [a, b, c] = [incoming('evt_batch_a'), incoming('evt_batch_b'), incoming('evt_batch_c')]
+    await receiveStripeEvent('us', c.event, c.rawBody)
+    const outcomes = await Promise.all([a, b, a, c].map((e) => receiveStripeEvent('us', e.event, e.rawBody)))
+    expect(outcomes).toEqual(['queued', 'queued', 'duplicate', 'duplicate'])
+    expect(await storedIds()).toEqual(['a', 'b', 'c'].map((x) => ({ id: `evt_batch_${x}`, type: 'customer.created', created: 1_790_000_000, customer: `cus_evt_batch_${x}` })))
+    // a and b were written by the same transaction: one round trip for the burst.
+    const { rows } = await db.execute<{ writers: number }>(sql`select count(distinct xmin::text)::int as writers from stripe_events where id in ('evt_batch_a', 'evt_batch_b')`)
+    expect(rows[0]!.writers).toBe(1)
+  })
+
+  test('an event the database refuses fails alone: the others in its batch are stored', async () => {
+    await createCatalog()
+    const good = [incoming('evt_ok_1'), incoming('evt_ok_2')]
+    // JSON allows \u0000 in a string; PostgreSQL's jsonb does not.
+    const bad = incoming('evt_nul', { name: 'a\u0000b' })
+    const results = await Promise.allSettled([good[0]!, bad, good[1]!].map((e) => receiveStripeEvent('us', e.event, e.rawBody)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(results[0]).toEqual({ status: 'fulfilled', value: 'queued' })
+    expect((await storedIds()).map((row) => row.id)).toEqual(['evt_ok_1', 'evt_ok_2'])
+  })
+})
 
 describe('the inbox', () => {
   test('the webhook only stores: nothing is applied until the processor runs', async () => {

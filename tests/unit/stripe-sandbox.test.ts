@@ -1,12 +1,13 @@
-// The offline sandbox's delivery loop: every event reaches the app's webhook route signed with
-// the account's secret, failed deliveries are retried with backoff, and one event waiting for a
-// retry does not hold back the others. (Here, not in integration: it answers the Stripe client itself.)
+// The offline sandbox: its fake Stripe answers the real client over HTTP at its own address, and
+// its delivery loop brings every event to the app's webhook route signed with the account's
+// secret, retrying failed deliveries with backoff without one event waiting for a retry holding
+// back the others. (Here, not in integration, whose msw would intercept the client instead.)
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Stripe from 'stripe'
 import { expect, test } from 'vitest'
-import { getEnv } from '#app/utils/env.server.ts'
-import { getStripe, getStripeMode, setStripeTransport } from '#app/utils/stripe.server.ts'
+import { getEnv, parseEnv } from '#app/utils/env.server.ts'
+import { getStripe, getStripeMode } from '#app/utils/stripe.server.ts'
 import { startStripeSandbox } from '#tests/mocks/stripe/sandbox.ts'
 import { completeCheckout } from '#tests/mocks/stripe/simulate.ts'
 
@@ -32,7 +33,8 @@ test.skipIf(getStripeMode() !== 'sandbox')('delivers signed events in order and 
   const sandbox = await startStripeSandbox({ appUrl, retryDelaysMs: [50, 100, 200], tickMs: 20, log })
   try {
     expect(sandbox.describe).toMatch(/^Stripe: offline sandbox \(/)
-    const session = await getStripe('nz').checkout.sessions.create({
+    expect(sandbox.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const session = await getStripe('nz', { ...getEnv(), STRIPE_API_URL: sandbox.apiUrl }).checkout.sessions.create({
       mode: 'payment',
       line_items: [{ quantity: 1, price_data: { currency: 'nzd', unit_amount: 5000, product_data: { name: 'Gift' } } }],
       expires_at: Math.floor(Date.now() / 1000) + 3600,
@@ -55,6 +57,10 @@ test('refuses to run in production', async () => {
 })
 
 test('with Stripe keys configured, nothing can stand in for Stripe', () => {
-  const live = { ...getEnv(), STRIPE_SECRET_KEY_US: 'sk_test_live_account' }
-  expect(() => setStripeTransport(async () => new Response('{}'), live)).toThrow(/requests go to Stripe/)
+  const keys = Object.fromEntries(
+    ['US', 'UK', 'NZ'].flatMap((p) => [[`STRIPE_SECRET_KEY_${p}`, `sk_test_${p}`], [`STRIPE_WEBHOOK_SECRET_${p}`, `whsec_${p}`]]),
+  )
+  expect(parseEnv({ ...keys }).STRIPE_API_URL).toBeUndefined()
+  expect(() => parseEnv({ ...keys, STRIPE_API_URL: 'http://127.0.0.1:12111' })).toThrow(/STRIPE_API_URL is only for the offline sandbox/)
+  expect(parseEnv({ STRIPE_API_URL: 'http://127.0.0.1:12111' }).STRIPE_API_URL).toBe('http://127.0.0.1:12111')
 })

@@ -1,28 +1,34 @@
-// The offline sandbox for a fresh clone (no Stripe keys): the tests' fake Stripe runs inside the
-// app server process, answering the real `stripe` client's HTTP requests with the same msw
-// handlers the tests use, and a delivery loop posts each event it queues, signed with the
-// account's webhook secret, to the app's webhook route, retrying like Stripe does. The app's code
-// cannot tell it from Stripe except by the keys and the client's transport.
+// The offline sandbox for a fresh clone (no Stripe keys): the tests' fake Stripe served over HTTP
+// at STRIPE_API_URL, answering the real `stripe` clients (of the web server and of the background
+// worker alike) with the same msw handlers the tests use, and a delivery loop that posts each
+// event it queues, signed with the account's webhook secret, to the app's webhook route, retrying
+// like Stripe does. The app's code cannot tell it from Stripe except by the keys and the address.
 //
-// The handlers are called directly (msw's getResponse) as the clients' fetch, rather than through
-// msw's interceptors: those replace the process's global Request and Headers, which every request
-// the server answers would then pay for.
+// It runs in the background worker's process (scripts/worker.ts), beside the event processor
+// that reads from it most. The handlers are called directly (msw's getResponse) rather than
+// through msw's interceptors, which would replace the process's global Request and Headers.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { getResponse } from 'msw'
 import type Stripe from 'stripe'
 import { fiscalPartnerIds, getEnv, type Env, type FiscalPartnerId } from '#app/utils/env.server.ts'
-import { getStripeAccount, getStripeMode, setStripeTransport } from '#app/utils/stripe.server.ts'
+import { getStripeAccount, getStripeMode } from '#app/utils/stripe.server.ts'
 import { stripeHandlers } from './handlers.ts'
 import { expireDueSessions } from './simulate.ts'
 import { configureFakeStripe, signedWebhook, takeEvents, type FakeStripeAccount } from './state.ts'
 
 export interface StripeSandbox {
   describe: string
+  /** Where the fake Stripe answers: what STRIPE_API_URL names. */
+  apiUrl: string
   stop(): Promise<void>
 }
 
 export interface StripeSandboxOptions {
   /** The app's origin: checkout pages live there and webhooks are posted there. */
   appUrl: string
+  /** The port the fake Stripe listens on (127.0.0.1); by default STRIPE_API_URL's, else any free one. */
+  port?: number
   env?: Env
   /** Waits between delivery attempts (Stripe backs off exponentially; a sandbox gives up sooner). */
   retryDelaysMs?: number[]
@@ -53,13 +59,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
     return { key: secretKey, fiscalPartnerId, settlementCurrency: settlement[fiscalPartnerId], webhookSecret, sandboxBaseUrl: appUrl }
   })
   configureFakeStripe(accounts)
-  setStripeTransport(async (input, init) => {
-    const request = new Request(input, init)
-    const response = await getResponse(stripeHandlers, request)
-    // The handlers end with Stripe's 404 for any unknown API path; only another host gets here.
-    if (!response) throw new TypeError(`The offline sandbox only answers Stripe's API, not ${request.url}`)
-    return response
-  }, env)
+  const api = await serveFakeStripe(options.port ?? (env.STRIPE_API_URL ? Number(new URL(env.STRIPE_API_URL).port) : 0), log)
 
   const webhookUrl = (partner: FiscalPartnerId) => `${appUrl}/webhooks/stripe/${partner}`
   const pending: Delivery[] = []
@@ -116,12 +116,51 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
   }, options.tickMs ?? 250)
 
   return {
-    describe: `Stripe: offline sandbox (no real money moves; fake Stripe in-process for ${fiscalPartnerIds.join(', ')}; signed webhooks → ${appUrl}/webhooks/stripe/<partner>)`,
+    describe: `Stripe: offline sandbox (no real money moves; fake Stripe at ${api.url} for ${fiscalPartnerIds.join(', ')}; signed webhooks → ${appUrl}/webhooks/stripe/<partner>)`,
+    apiUrl: api.url,
     async stop() {
       stopped = true
       clearInterval(timer)
       await busy
-      setStripeTransport(undefined, env)
+      await api.close()
     },
+  }
+}
+
+/** Stripe's API on 127.0.0.1: each request is answered by the msw handlers as if sent to api.stripe.com. */
+async function serveFakeStripe(port: number, log: Pick<Console, 'error'>) {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined
+      const headers = Object.entries(req.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)] as [string, string]]))
+      const request = new Request(`https://api.stripe.com${req.url}`, { method: req.method, headers, body })
+      getResponse(stripeHandlers, request)
+        .then(async (response) => {
+          // The handlers end with Stripe's 404 for any unknown API path, so there is always one.
+          if (!response) throw new Error(`no handler answered ${req.method} ${req.url}`)
+          res.writeHead(response.status, Object.fromEntries(response.headers))
+          res.end(Buffer.from(await response.arrayBuffer()))
+        })
+        .catch((error: unknown) => {
+          log.error('Stripe sandbox: the fake Stripe failed', error)
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ error: { type: 'api_error', message: 'The offline sandbox failed; see the server log.' } }))
+        })
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
+  server.keepAliveTimeout = 60_000
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
 }

@@ -1,0 +1,52 @@
+// The real server's webhook lane (scripts/serve.ts answers /webhooks/stripe/* before express and
+// Remix): what Stripe's sender gets for a good event, a redelivery and every kind of bad request,
+// and that a refused request stores nothing. The browser tests' gifts also arrive through it.
+import pg from 'pg'
+import Stripe from 'stripe'
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+
+const app = inject('app')
+const secret = 'whsec_sandbox_us'
+
+function signed(id: string, options: { secret?: string } = {}) {
+  const body = JSON.stringify({ id, object: 'event', type: 'customer.created', api_version: '2026-10-28.endive', created: 1_790_000_000, livemode: false, data: { object: { id: `cus_${id}`, object: 'customer' } } }, null, 2)
+  const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: options.secret ?? secret })
+  return { body, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature } }
+}
+
+describe.skipIf(!app)('the server answers Stripe webhooks', () => {
+  let database: pg.Client
+  const stored = async () => (await database.query<{ n: number }>(`select count(*)::int as n from stripe_events`)).rows[0]!.n
+  const url = (partner = 'us') => `${app!.baseUrl}/webhooks/stripe/${partner}`
+
+  beforeAll(async () => {
+    database = new pg.Client(app!.databaseUrl)
+    await database.connect()
+  })
+  afterAll(() => database?.end())
+
+  test('a signed event is stored once: 200 queued, then 200 duplicate', async () => {
+    const id = `evt_e2e_${Date.now()}`
+    const before = await stored()
+    for (const outcome of ['queued', 'duplicate']) {
+      const response = await fetch(url(), { method: 'POST', ...signed(id) })
+      expect(response.status).toBe(200)
+      expect(await response.json()).toEqual({ received: true, outcome })
+    }
+    expect(await stored()).toBe(before + 1)
+  })
+
+  test.each([
+    ['a bad signature', 400, () => fetch(url(), { method: 'POST', ...signed('evt_e2e_bad', { secret: 'whsec_someone_else' }) }), /signature verification failed/],
+    ['no signature', 400, () => fetch(url(), { method: 'POST', body: signed('evt_e2e_nosig').body }), /Missing Stripe-Signature/],
+    ['an unknown partner', 404, () => fetch(url('xx'), { method: 'POST', ...signed('evt_e2e_xx') }), /Unknown fiscal partner/],
+    ['a GET', 405, () => fetch(url()), /POSTed here/],
+    ['a body over 1 MiB', 413, () => fetch(url(), { method: 'POST', headers: signed('evt_e2e_big').headers, body: 'x'.repeat(1024 * 1024 + 1) }), /at most/],
+  ])('%s gets %i and stores nothing', async (_name, status, send, message) => {
+    const before = await stored()
+    const response = await send()
+    expect(response.status).toBe(status)
+    expect(await response.text()).toMatch(message)
+    expect(await stored()).toBe(before)
+  })
+})

@@ -1,14 +1,15 @@
 // npm run bench:webhooks — how fast the running app takes Stripe's checkout.session.completed
 // events, against the database's own floor.
 //
-// Ours: N signed events POSTed to /webhooks/stripe/us from C concurrent connections. The route
-// verifies the signature and stores the event in the inbox (decision 0207); the server's event
-// processor, woken by NOTIFY, re-fetches and settles each one. The POSTs are what is timed against
-// the floor; how soon the processor had applied each slice (the bench waits for it before the
-// floor runs) is printed beside it. The app is the production build served by scripts/serve.ts
-// without Stripe keys, so the offline sandbox's fake Stripe answers, inside the server, the calls
-// the processor makes (the session, its charge with the balance transaction): the same code as
-// with Stripe, minus the network.
+// Ours: N signed events POSTed to /webhooks/stripe/us from C concurrent connections. The server
+// verifies the signature and stores the event in the inbox (decisions 0207, 0208); the background
+// worker's event processor, woken by NOTIFY, re-fetches and settles each one while the POSTs go on.
+// The POSTs are what is timed against the floor; how soon the processor had applied each slice is
+// printed beside it, and the bench waits for the worker to be idle (events applied, emails sent)
+// before the floor's slice runs. The app is the production build served by scripts/serve.ts
+// without Stripe keys, so the offline sandbox's fake Stripe (in the worker process) answers the
+// calls the processor makes (the session, its charge with the balance transaction): the same code
+// as with Stripe, minus the internet.
 // Each event names a real pending donation made through the donation form and a session the
 // donor "paid" on the sandbox checkout page. The floor: on the same database, the same number of
 // bare `INSERT … ON CONFLICT DO NOTHING` transactions from C connections, the least any handler
@@ -220,16 +221,23 @@ const describeTally = (counts: Record<Outcome, number>) =>
     .map(([o, n]) => `${n} ${o}`)
     .join(', ')
 
-/** Waits until the event processor has applied everything stored (it runs in the app server). */
-async function drained(pool: ReturnType<typeof createPool>, timeoutMs = 10 * 60_000) {
+/**
+ * Waits until the app's background worker has applied every stored event and, unless told
+ * otherwise, sent every thank-you email it queued (into the sandbox's outbox): both sides' slices
+ * start from a quiet machine, so neither is timed while the other's aftermath still runs.
+ */
+async function quiet(pool: ReturnType<typeof createPool>, { emails = true } = {}, timeoutMs = 10 * 60_000) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const { rows } = await pool.query<{ due: number; failing: number }>(
-      `select count(*)::int as due, count(last_error)::int as failing from stripe_events where processed_at is null`,
+    const { rows } = await pool.query<{ due: number; failing: number; mail: number }>(
+      `select count(*)::int as due, count(last_error)::int as failing,
+              (select count(*)::int from email_outbox where status = 'queued' and send_after <= now()) as mail
+       from stripe_events where processed_at is null`,
     )
-    if (rows[0]!.due === 0) return
-    if (rows[0]!.failing > 0) throw new Error(`${rows[0]!.failing} events failed to apply; see stripe_events.last_error`)
-    if (Date.now() > deadline) throw new Error(`${rows[0]!.due} events still unapplied after ${timeoutMs / 1000} s`)
+    const { due, failing, mail } = rows[0]!
+    if (due === 0 && (mail === 0 || !emails)) return
+    if (failing > 0) throw new Error(`${failing} events failed to apply; see stripe_events.last_error`)
+    if (Date.now() > deadline) throw new Error(`${due} events unapplied and ${mail} emails unsent after ${timeoutMs / 1000} s`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
@@ -320,13 +328,13 @@ async function main() {
     await runConcurrently(C, 0, warmup.length, async (_w, i) => void outcomes.push(await postEvent(app.baseUrl, warmup[i]!)))
     await floorSlice(warmupN)
     const warmupTally = tally(outcomes.splice(0))
-    await drained(pool)
+    await quiet(pool)
 
     // The measurement: ours and the floor alternate, slice by slice.
     let ours: Timing = { units: 0, seconds: 0, latencies: [] }
     let floor: Timing = { units: 0, seconds: 0, latencies: [] }
-    // Each slice of ours is followed by the wait until the processor has applied it, so the
-    // floor's slice never shares the machine with our backlog.
+    // Each slice of ours is followed by the wait until the worker has applied it and sent its
+    // emails, so the floor's slice never shares the machine with our backlog.
     const applied = { seconds: 0, lagMs: 0 }
     for (let round = 0; round < rounds; round++) {
       const from = Math.floor((round * N) / rounds)
@@ -334,9 +342,10 @@ async function main() {
       const start = performance.now()
       ours = add(ours, await runConcurrently(C, from, to, async (_w, i) => void outcomes.push(await postEvent(app.baseUrl, timed[i]!))))
       const posted = performance.now()
-      await drained(pool)
+      await quiet(pool, { emails: false })
       applied.seconds += (performance.now() - start) / 1000
       applied.lagMs = Math.max(applied.lagMs, performance.now() - posted)
+      await quiet(pool)
       floor = add(floor, await floorSlice(to - from))
     }
     const timedTally = tally(outcomes.splice(0))
@@ -347,7 +356,7 @@ async function main() {
     const replayTally = tally(outcomes.splice(0))
     await runConcurrently(C, 0, racing.length * 2, async (_w, i) => void outcomes.push(await postEvent(app.baseUrl, racing[i >> 1]!)))
     const raceTally = tally(outcomes.splice(0))
-    await drained(pool)
+    await quiet(pool)
 
     // Checked from the database: every donation settled, and only once.
     const ids = prepared.map((p) => p.donationId)

@@ -26,22 +26,37 @@ export type ProcessOutcome = 'applied' | 'ignored' | 'done-before' | 'failed'
  * whose signature was checked, stored as it came. This is all Stripe waits for; a trigger NOTIFYs
  * the processor on commit.
  *
- * Events that arrive in the same turn of the event loop are stored by one statement (group
- * commit, decision 0208): under a burst, each delivery would otherwise pay for its own round trip,
- * and on a busy server the write to PostgreSQL is what a webhook costs most. Each caller still
- * hears back only once its own row is committed.
+ * Deliveries are stored together (group commit, decision 0208): at most `maxInFlight` statements
+ * run at once, and whatever arrives meanwhile waits for the next one. Idle, a delivery goes at the
+ * end of its event-loop turn; under a burst the batches grow by themselves, where each delivery
+ * would otherwise pay for its own round trip, the biggest cost of a webhook on a busy server. Each
+ * caller still hears back only once its own row is committed.
  */
 export function receiveStripeEvent(fiscalPartnerId: FiscalPartnerId, event: Stripe.Event, rawBody: string): Promise<ReceiveOutcome> {
   return new Promise((resolve, reject) => {
-    if (!gathering) {
-      gathering = []
-      setImmediate(() => {
-        const batch = gathering!
-        gathering = null
-        void storeBatch(batch)
-      })
-    }
     gathering.push({ id: event.id, fiscalPartnerId, rawBody, resolve, reject })
+    scheduleFlush()
+  })
+}
+
+const maxInFlight = 2
+let gathering: Arrival[] = []
+let inFlight = 0
+let flushScheduled = false
+
+function scheduleFlush() {
+  if (flushScheduled) return
+  flushScheduled = true
+  setImmediate(() => {
+    flushScheduled = false
+    if (inFlight >= maxInFlight || gathering.length === 0) return
+    const batch = gathering
+    gathering = []
+    inFlight++
+    void storeBatch(batch).finally(() => {
+      inFlight--
+      if (gathering.length > 0) scheduleFlush()
+    })
   })
 }
 
@@ -52,8 +67,6 @@ interface Arrival {
   resolve(outcome: ReceiveOutcome): void
   reject(error: unknown): void
 }
-
-let gathering: Arrival[] | null = null
 
 async function storeBatch(batch: Arrival[]): Promise<void> {
   // The same event twice in one batch (Stripe retrying while the first delivery is in flight):

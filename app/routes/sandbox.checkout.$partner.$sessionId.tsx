@@ -1,5 +1,5 @@
 // The offline sandbox's stand-in for Stripe's hosted checkout page (development and test only,
-// without Stripe keys). It reads the session through the real Stripe client, which the in-process
+// without Stripe keys). It reads the session through the real Stripe client, which the sandbox's
 // fake answers, and tells the fake what the donor did; the fake then sends the signed webhooks.
 // Works without JavaScript: plain forms, a redirect to the session's success_url.
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'

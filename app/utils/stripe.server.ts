@@ -47,10 +47,11 @@ const clients = new Map<string, Stripe>()
 /** The fiscal partner's client. Only its key and, in the sandbox, the API's address differ. */
 export function getStripe(fiscalPartnerId: FiscalPartnerId, env: Env = getEnv()): Stripe {
   const { secretKey } = getStripeAccount(fiscalPartnerId, env)
-  const api = new URL(getStripeApiUrl(env))
-  const cacheKey = `${secretKey} ${api.origin}`
+  const apiUrl = getStripeApiUrl(env)
+  const cacheKey = `${secretKey} ${apiUrl}`
   let client = clients.get(cacheKey)
   if (!client) {
+    const api = new URL(apiUrl)
     client = new Stripe(secretKey, {
       apiVersion: stripeApiVersion,
       host: api.hostname,

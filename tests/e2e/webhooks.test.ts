@@ -1,9 +1,12 @@
 // The real server's webhook lane (scripts/serve.ts answers /webhooks/stripe/* before express and
 // Remix): what Stripe's sender gets for a good event, a redelivery and every kind of bad request,
 // and that a refused request stores nothing. The browser tests' gifts also arrive through it.
+// And the worker process beside it: a server whose worker died stops instead of storing events
+// nobody applies.
 import pg from 'pg'
 import Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { startAppProcess } from '../../scripts/app-process.ts'
 
 const app = inject('app')
 const secret = 'whsec_sandbox_us'
@@ -48,5 +51,23 @@ describe.skipIf(!app)('the server answers Stripe webhooks', () => {
     expect(response.status).toBe(status)
     expect(await response.text()).toMatch(message)
     expect(await stored()).toBe(before)
+  })
+})
+
+describe.skipIf(!app)('the background worker', () => {
+  test('if it dies, the server stops too, saying why, rather than taking events it will never apply', async () => {
+    // A server of its own on the same database, so the one the other tests use keeps running.
+    const second = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: app!.databaseUrl } })
+    try {
+      const pid = Number(/background worker \(process (\d+)/.exec(second.output())?.[1])
+      expect(pid).toBeGreaterThan(0)
+      process.kill(pid, 'SIGKILL')
+      await expect
+        .poll(() => fetch(`${second.baseUrl}/baseline`).then(() => 'up', () => 'down'), { timeout: 20_000 })
+        .toBe('down')
+      expect(second.output()).toContain('The background worker stopped (SIGKILL); stopping the server.')
+    } finally {
+      await second.stop()
+    }
   })
 })

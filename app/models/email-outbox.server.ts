@@ -3,6 +3,7 @@
 // key taken); a worker sends due rows later. Sending is at-least-once towards the provider and
 // made exactly-once for the donor by the idempotency key Resend honours (docs/decisions/0301).
 import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm'
+import { databaseClock } from '#app/utils/database-clock.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { getEmailTransport, type EmailTransport } from '#app/utils/email.server.ts'
 import type { Executor } from '#db/client.ts'
@@ -81,10 +82,8 @@ export interface SendReport {
  * retried after the lease, with the same idempotency key.
  */
 export async function sendDueEmails(options: { limit?: number; now?: Date; transport?: EmailTransport } = {}): Promise<SendReport> {
-  // The database's clock, which queued the rows (send_after defaults to now()); `now` stands in
-  // for it in tests. A sender whose clock lags the database's would otherwise leave due mail waiting.
-  const now = options.now ? sql`${options.now.toISOString()}::timestamptz` : sql`now()`
-  const after = (ms: number) => sql`${now} + make_interval(secs => ${ms / 1000})`
+  // The database's clock, which queued the rows (send_after defaults to now()).
+  const { now, after } = databaseClock(options.now)
   const transport = options.transport ?? getEmailTransport()
   const due = db
     .select({ id: emailOutbox.id })

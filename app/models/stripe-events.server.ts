@@ -5,6 +5,7 @@
 // back and is retried with backoff, by us rather than by Stripe (decision 0207).
 import { sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
+import { databaseClock } from '#app/utils/database-clock.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import type { FiscalPartnerId } from '#app/utils/env.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
@@ -116,11 +117,11 @@ type Claimed = {
  */
 export async function processStripeEvents(options: { limit?: number; ids?: string[]; now?: Date } = {}): Promise<Map<string, ProcessOutcome>> {
   // The database's clock, not ours: next_attempt_at was set by it (to the microsecond).
-  const now = options.now ? sql`${options.now}::timestamptz` : sql`now()`
+  const { now, after } = databaseClock(options.now)
   const only = options.ids ? sql`and id in (${sql.join(options.ids.map((id) => sql`${id}`), sql`, `)})` : sql``
   // The claim is its own short transaction: the Stripe reads below must not hold row locks.
   const { rows } = await db.execute<Claimed>(sql`
-    update stripe_events set attempts = attempts + 1, next_attempt_at = ${now} + make_interval(secs => ${claimLeaseMs / 1000})
+    update stripe_events set attempts = attempts + 1, next_attempt_at = ${after(claimLeaseMs)}
     where id in (
       select id from stripe_events
       where processed_at is null and next_attempt_at <= ${now} ${only}

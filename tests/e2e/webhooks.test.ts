@@ -4,17 +4,21 @@
 // And the worker process beside it: a server whose worker died stops instead of storing events
 // nobody applies.
 import pg from 'pg'
-import Stripe from 'stripe'
+import type Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { parseEnv } from '#app/utils/env.server.ts'
+import { getStripeAccount } from '#app/utils/stripe.server.ts'
+import { signedWebhook } from '#tests/mocks/stripe/state.ts'
 import { startAppProcess } from '../../scripts/app-process.ts'
 
 const app = inject('app')
-const secret = 'whsec_sandbox_us'
+// The server runs the offline sandbox, so its US endpoint checks the sandbox's US secret.
+const secret = getStripeAccount('us', parseEnv({ NODE_ENV: 'test' })).webhookSecret
 
+/** An event signed as Stripe's sender would (the fake Stripe runs in the server's worker, not here). */
 function signed(id: string, options: { secret?: string } = {}) {
-  const body = JSON.stringify({ id, object: 'event', type: 'customer.created', api_version: '2026-10-28.endive', created: 1_790_000_000, livemode: false, data: { object: { id: `cus_${id}`, object: 'customer' } } }, null, 2)
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: options.secret ?? secret })
-  return { body, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature } }
+  const event = { id, object: 'event', type: 'customer.created', api_version: '2026-10-28.endive', created: 1_790_000_000, livemode: false, data: { object: { id: `cus_${id}`, object: 'customer' } } }
+  return signedWebhook(event as unknown as Stripe.Event, 'us', { secret: options.secret ?? secret })
 }
 
 describe.skipIf(!app)('the server answers Stripe webhooks', () => {

@@ -12,7 +12,7 @@ import { createCampaign, createCatalog } from '#tests/factories.ts'
 import { donationOf, entriesOf } from '#tests/gifts.ts'
 import { server } from '#tests/mocks/server.ts'
 import { completeCheckout } from '#tests/mocks/stripe/simulate.ts'
-import { signedWebhook, takeEvents } from '#tests/mocks/stripe/state.ts'
+import { accountFor, newId, queueEvent, signedWebhook, takeEvents } from '#tests/mocks/stripe/state.ts'
 import { post, startCheckout } from '#tests/support/webhooks.ts'
 import { startStripeEventProcessor } from '../../scripts/stripe-event-processor.ts'
 
@@ -37,13 +37,13 @@ async function inboxRow(id: string) {
   return rows[0]
 }
 
-/** An event as Stripe would send it, with its raw body as the webhook received it. */
-function incoming(id: string, extra: Record<string, unknown> = {}) {
-  const event = { id, object: 'event', type: 'customer.created', api_version: '2026-10-28.endive', created: 1_790_000_000, livemode: false, data: { object: { id: `cus_${id}`, object: 'customer', ...extra } } }
-  return { event: event as unknown as Stripe.Event, rawBody: JSON.stringify(event, null, 2) }
+/** A new event from the fake Stripe, with the raw body the webhook would have received. */
+function incoming(customer: Record<string, unknown> = {}) {
+  const event = queueEvent(accountFor('us'), 'customer.created', { id: newId('cus'), object: 'customer', ...customer } as unknown as Stripe.Customer)
+  return { event, rawBody: signedWebhook(event, 'us').body }
 }
 
-async function storedIds() {
+async function storedEvents() {
   const { rows } = await db.execute<{ id: string; type: string; created: number; customer: string }>(sql`
     select id, type, extract(epoch from stripe_created_at)::int as created, payload->'data'->'object'->>'id' as customer
     from stripe_events order by id`)
@@ -53,25 +53,26 @@ async function storedIds() {
 describe('storing deliveries that arrive together', () => {
   test('one statement stores them all; a second copy in the same batch, or of a stored event, is a duplicate', async () => {
     await createCatalog()
-    const [a, b, c] = [incoming('evt_batch_a'), incoming('evt_batch_b'), incoming('evt_batch_c')]
+    const [a, b, c] = [incoming(), incoming(), incoming()]
     await receiveStripeEvent('us', c.event, c.rawBody)
     const outcomes = await Promise.all([a, b, a, c].map((e) => receiveStripeEvent('us', e.event, e.rawBody)))
     expect(outcomes).toEqual(['queued', 'queued', 'duplicate', 'duplicate'])
-    expect(await storedIds()).toEqual(['a', 'b', 'c'].map((x) => ({ id: `evt_batch_${x}`, type: 'customer.created', created: 1_790_000_000, customer: `cus_evt_batch_${x}` })))
+    const expected = [a, b, c].map(({ event }) => ({ id: event.id, type: 'customer.created', created: event.created, customer: event.data.object.id }))
+    expect(await storedEvents()).toEqual(expected.sort((x, y) => (x.id < y.id ? -1 : 1)))
     // a and b were written by the same transaction: one round trip for the burst.
-    const { rows } = await db.execute<{ writers: number }>(sql`select count(distinct xmin::text)::int as writers from stripe_events where id in ('evt_batch_a', 'evt_batch_b')`)
+    const { rows } = await db.execute<{ writers: number }>(sql`select count(distinct xmin::text)::int as writers from stripe_events where id in (${a.event.id}, ${b.event.id})`)
     expect(rows[0]!.writers).toBe(1)
   })
 
   test('an event the database refuses fails alone: the others in its batch are stored', async () => {
     await createCatalog()
-    const good = [incoming('evt_ok_1'), incoming('evt_ok_2')]
+    const good = [incoming(), incoming()]
     // JSON allows \u0000 in a string; PostgreSQL's jsonb does not.
-    const bad = incoming('evt_nul', { name: 'a\u0000b' })
+    const bad = incoming({ name: 'a\u0000b' })
     const results = await Promise.allSettled([good[0]!, bad, good[1]!].map((e) => receiveStripeEvent('us', e.event, e.rawBody)))
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
     expect(results[0]).toEqual({ status: 'fulfilled', value: 'queued' })
-    expect((await storedIds()).map((row) => row.id)).toEqual(['evt_ok_1', 'evt_ok_2'])
+    expect((await storedEvents()).map((row) => row.id)).toEqual(good.map((e) => e.event.id).sort())
   })
 })
 

@@ -3,7 +3,8 @@
 //
 // Ours: N signed events POSTed to /webhooks/stripe/us from C concurrent connections. The server
 // verifies the signature and stores the event in the inbox (decisions 0207, 0208); the background
-// worker's event processor, woken by NOTIFY, re-fetches and settles each one while the POSTs go on.
+// worker's event processor, told by NOTIFY, re-fetches and settles them once the deliveries pause
+// (or a second after the first, for a longer burst).
 // The POSTs are what is timed against the floor; how soon the processor had applied each slice is
 // printed beside it, and the bench waits for the worker to be idle (events applied, emails sent)
 // before the floor's slice runs. The app is the production build served by scripts/serve.ts
@@ -34,6 +35,7 @@ import { createDb, createPool } from '#db/client.ts'
 import { ensureDatabase, freePort, startEmbeddedPostgres } from '#db/embedded.ts'
 import { signedWebhook } from '#tests/mocks/stripe/state.ts'
 import { startAppProcess } from '../scripts/app-process.ts'
+import { RawConnection, requestBytes } from './raw-http.ts'
 import { add, perSecond, quantile, runConcurrently, type Timing } from './timing.ts'
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
@@ -180,41 +182,36 @@ const webhookSecret = getStripeAccount(partner, parseEnv({ NODE_ENV: 'test' })).
 
 type Outcome = 'queued' | 'duplicate' | 'failed'
 
-// Posted with node:http over kept-alive sockets, one per connection: on a 2-CPU machine the
-// client shares the CPUs with the server and PostgreSQL, and fetch costs several times more per
-// request, which would be measured as the server's slowness.
-const agent = new http.Agent({ keepAlive: true, maxSockets: C })
-
-function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
-      const chunks: Buffer[] = []
-      response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-      response.on('error', reject)
-    })
-    request.on('error', reject)
-    request.end(body)
-  })
+/** One delivery: its request bytes, serialised and signed as Stripe's sender would (Stripe's work, not the server's). */
+const sign = (baseUrl: string, captured: Captured): Buffer => {
+  const { body, headers } = signedWebhook(captured.event, captured.partner, { secret: webhookSecret })
+  return requestBytes(new URL(`/webhooks/stripe/${captured.partner}`, baseUrl), 'POST', headers, body)
 }
 
-interface Signed {
-  partner: FiscalPartnerId
-  body: string
-  headers: Record<string, string>
-}
-
-/** Serialised and signed as Stripe's sender would, which is Stripe's work, not the server's. */
-const sign = (captured: Captured): Signed => ({ partner: captured.partner, ...signedWebhook(captured.event, captured.partner, { secret: webhookSecret }) })
-
-async function postEvent(baseUrl: string, delivery: Captured | Signed): Promise<Outcome> {
-  const { partner, body, headers } = 'event' in delivery ? sign(delivery) : delivery
-  try {
-    const response = await post(`${baseUrl}/webhooks/stripe/${partner}`, headers, body)
-    if (response.status < 200 || response.status >= 300) return 'failed'
-    return (JSON.parse(response.text) as { outcome: Outcome }).outcome
-  } catch {
-    return 'failed'
+/**
+ * C kept-alive connections to the app, one per concurrent sender (bench/raw-http.ts: a load
+ * generator's client, so the client's own CPU is not measured as the server's). `open()` runs
+ * before each timed slice, so no slice pays for a connection the server closed while it was idle.
+ */
+function senders(baseUrl: string) {
+  const url = new URL(baseUrl)
+  let connections: RawConnection[] = []
+  return {
+    async open() {
+      const stale = connections.filter((c) => c.closed)
+      connections = await Promise.all(Array.from({ length: C }, (_, i) => (connections[i] && !connections[i].closed ? connections[i] : RawConnection.open(url))))
+      stale.forEach((c) => c.close())
+    },
+    async post(worker: number, delivery: Buffer): Promise<Outcome> {
+      try {
+        const response = await connections[worker]!.send(delivery)
+        if (response.status < 200 || response.status >= 300) return 'failed'
+        return (JSON.parse(response.body) as { outcome: Outcome }).outcome
+      } catch {
+        return 'failed'
+      }
+    },
+    close: () => connections.forEach((c) => c.close()),
   }
 }
 
@@ -240,7 +237,8 @@ async function quiet(pool: ReturnType<typeof createPool>, { emails = true } = {}
   for (;;) {
     const { rows } = await pool.query<{ due: number; failing: number; mail: number }>(
       `select count(*)::int as due, count(last_error)::int as failing,
-              (select count(*)::int from email_outbox where status = 'queued' and send_after <= now()) as mail
+              -- Due, or claimed by the mailer and still being rendered (a claim pushes send_after past a lease).
+              (select count(*)::int from email_outbox where status = 'queued' and (send_after <= now() or last_error is null)) as mail
        from stripe_events where processed_at is null`,
     )
     const { due, failing, mail } = rows[0]!
@@ -334,7 +332,13 @@ async function main() {
 
     // Warm-up, both sides.
     const outcomes: Outcome[] = []
-    await runConcurrently(C, 0, warmup.length, async (_w, i) => void outcomes.push(await postEvent(app.baseUrl, warmup[i]!)))
+    const sender = senders(app.baseUrl)
+    cleanups.push(async () => sender.close())
+    const deliver = async (events: Captured[]) => {
+      await sender.open()
+      await runConcurrently(C, 0, events.length, (worker, i) => sender.post(worker, sign(app.baseUrl, events[i]!)).then((o) => void outcomes.push(o)))
+    }
+    await deliver(warmup)
     await floorSlice(warmupN)
     const warmupTally = tally(outcomes.splice(0))
     await quiet(pool)
@@ -350,9 +354,10 @@ async function main() {
       const to = Math.floor(((round + 1) * N) / rounds)
       // Signed just before the clock starts (well inside Stripe's 5-minute tolerance), so the
       // client's serialising and hashing is not timed, as the floor's client has none.
-      const deliveries = timed.map((event, i) => (i >= from && i < to ? sign(event) : null))
+      const deliveries = timed.map((event, i) => (i >= from && i < to ? sign(app.baseUrl, event) : null))
+      await sender.open()
       const start = performance.now()
-      ours = add(ours, await runConcurrently(C, from, to, async (_w, i) => void outcomes.push(await postEvent(app.baseUrl, deliveries[i]!))))
+      ours = add(ours, await runConcurrently(C, from, to, async (worker, i) => void outcomes.push(await sender.post(worker, deliveries[i]!))))
       const posted = performance.now()
       await quiet(pool, { emails: false })
       applied.seconds += (performance.now() - start) / 1000
@@ -364,9 +369,9 @@ async function main() {
 
     // Redelivery: a share of the settled events again, then fresh events each sent twice at once.
     const replays = timed.slice(0, Math.round(N * replayShare))
-    await runConcurrently(C, 0, replays.length, async (_w, i) => void outcomes.push(await postEvent(app.baseUrl, replays[i]!)))
+    await deliver(replays)
     const replayTally = tally(outcomes.splice(0))
-    await runConcurrently(C, 0, racing.length * 2, async (_w, i) => void outcomes.push(await postEvent(app.baseUrl, racing[i >> 1]!)))
+    await deliver(racing.flatMap((event) => [event, event]))
     const raceTally = tally(outcomes.splice(0))
     await quiet(pool)
 
@@ -415,7 +420,9 @@ async function main() {
     log(`stripe_events: ${eventIds.length - unrecorded} of ${eventIds.length} events recorded`)
     for (const f of ledgerErrors) log(`ERROR [${f.check}] ${f.detail}`)
     log(ledgerErrors.length === 0 ? `ledger:check clean (${findings.length} warnings)` : `ledger:check FAILED: ${ledgerErrors.length} errors`)
-    failed = lost > 0 || doubled > 0 || unrecorded > 0 || !totalsOk || ledgerErrors.length > 0
+    const refused = [warmupTally, timedTally, replayTally, raceTally].reduce((sum, t) => sum + t.failed, 0)
+    if (refused > 0) log(`FAILED: ${refused} deliveries were not answered with a 2xx`)
+    failed = refused > 0 || lost > 0 || doubled > 0 || unrecorded > 0 || !totalsOk || ledgerErrors.length > 0
 
     log()
     log(`ours:  ${perSecond(ours).toFixed(0)} events/s, p99 ${ms(quantile(ours.latencies, 0.99))}`)
@@ -424,7 +431,6 @@ async function main() {
     log(`double-applied: ${doubled}`)
     log(`ratio: ${(perSecond(ours) / perSecond(floor)).toFixed(3)}`)
   } finally {
-    agent.destroy()
     await cleanup()
   }
   if (failed) process.exitCode = 1

@@ -155,7 +155,8 @@ function answerStripeWebhook(req: IncomingMessage, res: ServerResponse, partner:
     signature: typeof signature === 'string' ? signature : null,
     readBody: () => readBody(req, maxWebhookBytes),
   })
-    .then((reply) => res.writeHead(reply.status, reply.headers).end(reply.body))
+    // With its length up front, the short reply goes out as one plain write rather than chunked.
+    .then((reply) => res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) }).end(reply.body))
     .catch((error: unknown) => {
       if (error instanceof BodyTooLarge) {
         res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(error.message)

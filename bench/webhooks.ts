@@ -35,6 +35,7 @@ import { createDb, createPool } from '#db/client.ts'
 import { ensureDatabase, freePort, startEmbeddedPostgres } from '#db/embedded.ts'
 import { signedWebhook } from '#tests/mocks/stripe/state.ts'
 import { startAppProcess } from '../scripts/app-process.ts'
+import { closeServer, readBody } from '../scripts/node-http.ts'
 import { RawConnection, requestBytes } from './raw-http.ts'
 import { add, perSecond, quantile, runConcurrently, type Timing } from './timing.ts'
 
@@ -70,10 +71,8 @@ function startCaptureServer(port: number) {
       res.writeHead(404).end()
       return
     }
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stripe.Event
+    void readBody(req).then((body) => {
+      const event = JSON.parse(body.toString('utf8')) as Stripe.Event
       if (event.type === 'checkout.session.completed') {
         completed.set(event.data.object.id, { partner: match[1] as FiscalPartnerId, event })
       } else {
@@ -87,11 +86,7 @@ function startCaptureServer(port: number) {
     completed,
     otherEvents: () => otherEvents,
     listen: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeServer(server),
   }
 }
 

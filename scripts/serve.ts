@@ -18,6 +18,7 @@ import { receiveStripeWebhook } from '#app/utils/stripe-webhook.server.ts'
 import { freePort } from '#db/embedded.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { openDatabase } from './database.ts'
+import { BodyTooLarge, closeServer, readBody } from './node-http.ts'
 import { seedIfEmpty } from './seed.ts'
 import type { WorkerMessage } from './worker.ts'
 
@@ -93,8 +94,7 @@ async function main() {
     if (closing) return
     closing = true
     console.log(`${reason}: stopping`)
-    server.close()
-    server.closeAllConnections()
+    void closeServer(server)
     await worker.stop()
     await database.stop()
     process.exit(code)
@@ -153,36 +153,19 @@ function answerStripeWebhook(req: IncomingMessage, res: ServerResponse, partner:
     method: req.method ?? '',
     partner,
     signature: typeof signature === 'string' ? signature : null,
-    readBody: () => readBody(req, maxWebhookBytes),
+    readBody: async () => (await readBody(req, maxWebhookBytes)).toString('utf8'),
   })
     // With its length up front, the short reply goes out as one plain write rather than chunked.
     .then((reply) => res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) }).end(reply.body))
     .catch((error: unknown) => {
       if (error instanceof BodyTooLarge) {
-        res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(error.message)
+        res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(`A webhook body is at most ${maxWebhookBytes} bytes`)
         return
       }
       // Stripe retries anything but a 2xx; the event was not stored, so nothing is lost.
       console.error('Stripe webhook failed:', error)
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Could not store the event; Stripe will retry.')
     })
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      // Past the limit the rest is read and dropped, so the 413 still reaches the sender.
-      if (size > limit) reject(new BodyTooLarge(`A webhook body is at most ${limit} bytes`))
-      else chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 main().catch((error: unknown) => {

@@ -10,14 +10,14 @@ import { getEnv, parseEnv } from '#app/utils/env.server.ts'
 import { getStripe, getStripeMode } from '#app/utils/stripe.server.ts'
 import { startStripeSandbox } from '#tests/mocks/stripe/sandbox.ts'
 import { completeCheckout } from '#tests/mocks/stripe/simulate.ts'
+import { readBody } from '../../scripts/node-http.ts'
 
 test.skipIf(getStripeMode() !== 'sandbox')('delivers signed events in order and retries failures without blocking the rest', async () => {
   const received: { partner: string; type: string; id: string }[] = []
   let failuresLeft = 2
   const app = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (chunk: Buffer) => (body += chunk))
-    req.on('end', () => {
+    void readBody(req).then((raw) => {
+      const body = raw.toString('utf8')
       const partner = req.url!.split('/').pop()!
       // Throws unless the signature matches this partner's sandbox secret.
       const event = Stripe.webhooks.constructEvent(body, String(req.headers['stripe-signature']), `whsec_sandbox_${partner}`)

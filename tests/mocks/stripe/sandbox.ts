@@ -13,6 +13,7 @@ import { getResponse } from 'msw'
 import type Stripe from 'stripe'
 import { fiscalPartnerIds, getEnv, type Env, type FiscalPartnerId } from '#app/utils/env.server.ts'
 import { getStripeAccount, getStripeMode } from '#app/utils/stripe.server.ts'
+import { closeServer, readBody } from '../../../scripts/node-http.ts'
 import { stripeHandlers } from './handlers.ts'
 import { expireDueSessions } from './simulate.ts'
 import { configureFakeStripe, signedWebhook, takeEvents, type FakeStripeAccount } from './state.ts'
@@ -130,25 +131,21 @@ export async function startStripeSandbox(options: StripeSandboxOptions): Promise
 /** Stripe's API on 127.0.0.1: each request is answered by the msw handlers as if sent to api.stripe.com. */
 async function serveFakeStripe(port: number, log: Pick<Console, 'error'>) {
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined
-      const headers = Object.entries(req.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)] as [string, string]]))
-      const request = new Request(`https://api.stripe.com${req.url}`, { method: req.method, headers, body })
-      getResponse(stripeHandlers, request)
-        .then(async (response) => {
-          // The handlers end with Stripe's 404 for any unknown API path, so there is always one.
-          if (!response) throw new Error(`no handler answered ${req.method} ${req.url}`)
-          res.writeHead(response.status, Object.fromEntries(response.headers))
-          res.end(Buffer.from(await response.arrayBuffer()))
-        })
-        .catch((error: unknown) => {
-          log.error('Stripe sandbox: the fake Stripe failed', error)
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
-          res.end(JSON.stringify({ error: { type: 'api_error', message: 'The offline sandbox failed; see the server log.' } }))
-        })
-    })
+    readBody(req)
+      .then(async (body) => {
+        const headers = Object.entries(req.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)] as [string, string]]))
+        const request = new Request(`https://api.stripe.com${req.url}`, { method: req.method, headers, body: body.length > 0 ? body : undefined })
+        const response = await getResponse(stripeHandlers, request)
+        // The handlers end with Stripe's 404 for any unknown API path, so there is always one.
+        if (!response) throw new Error(`no handler answered ${req.method} ${req.url}`)
+        res.writeHead(response.status, Object.fromEntries(response.headers))
+        res.end(Buffer.from(await response.arrayBuffer()))
+      })
+      .catch((error: unknown) => {
+        log.error('Stripe sandbox: the fake Stripe failed', error)
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: { type: 'api_error', message: 'The offline sandbox failed; see the server log.' } }))
+      })
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -157,10 +154,6 @@ async function serveFakeStripe(port: number, log: Pick<Console, 'error'>) {
   server.keepAliveTimeout = 60_000
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeServer(server),
   }
 }

@@ -4,9 +4,10 @@
 // event as soon as its NOTIFY arrives.
 import { sql } from 'drizzle-orm'
 import { http, HttpResponse } from 'msw'
+import pg from 'pg'
 import { describe, expect, test } from 'vitest'
 import type Stripe from 'stripe'
-import { processStripeEvents, receiveStripeEvent } from '#app/models/stripe-events.server.ts'
+import { processStripeEvents, receiveStripeEvent, stripeEventChannel } from '#app/models/stripe-events.server.ts'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
 import { createCampaign, createCatalog } from '#tests/factories.ts'
 import { donationOf, entriesOf } from '#tests/gifts.ts'
@@ -62,6 +63,25 @@ describe('storing deliveries that arrive together', () => {
     // a and b were written by the same transaction: one round trip for the burst.
     const { rows } = await db.execute<{ writers: number }>(sql`select count(distinct xmin::text)::int as writers from stripe_events where id in (${a.event.id}, ${b.event.id})`)
     expect(rows[0]!.writers).toBe(1)
+  })
+
+  test('a batch wakes the processor once, however many events it stored', async () => {
+    await createCatalog()
+    const listener = new pg.Client({ connectionString: getDatabaseUrl() })
+    await listener.connect()
+    try {
+      const heard: string[] = []
+      listener.on('notification', (n) => heard.push(n.channel))
+      await listener.query(`listen ${stripeEventChannel}`)
+      const outcomes = await Promise.all([incoming(), incoming(), incoming()].map((e) => receiveStripeEvent('us', e.event, e.rawBody)))
+      expect(outcomes).toEqual(['queued', 'queued', 'queued'])
+      await expect.poll(() => heard.length).toBe(1)
+      // A round trip on the listening connection delivers anything else already sent to it.
+      await listener.query('select 1')
+      expect(heard).toEqual([stripeEventChannel])
+    } finally {
+      await listener.end()
+    }
   })
 
   test('an event the database refuses fails alone: the others in its batch are stored', async () => {

@@ -48,6 +48,7 @@ const replayShare = Number(process.env.BENCH_REPLAY ?? 0.1)
 /** Warm-up events (JIT, pools, caches) and racing pairs: settled and checked, not timed. */
 const warmupN = Math.min(100, Math.max(10, Math.round(N / 20)))
 const raceN = Math.max(10, Math.round(N / 20))
+const webProcesses = os.availableParallelism()
 const campaignSlug = 'aftercare-thailand'
 const partner: FiscalPartnerId = 'us'
 
@@ -286,13 +287,15 @@ async function main() {
         DATA_DIR: dir,
         APP_URL: capture.origin,
         TRUST_PROXY: 'true',
+        // What production runs (decision 0209); NODE_ENV stays test for the sandbox.
+        WEB_CONCURRENCY: String(webProcesses),
       },
     })
     cleanups.push(() => app.stop())
     const pool = createPool(databaseUrl, { max: Math.max(C, setupC) })
     cleanups.push(() => pool.end())
     const { rows: version } = await pool.query<{ v: string }>(`select current_setting('server_version') as v`)
-    log(`PostgreSQL ${version[0]!.v}, embedded (fsync off); app: production build, NODE_ENV=test, offline Stripe sandbox`)
+    log(`PostgreSQL ${version[0]!.v}, embedded (fsync off); app: production build in ${webProcesses} web processes, NODE_ENV=test, offline Stripe sandbox`)
 
     // Setup: every donation pending with a paid session, every completed event captured.
     log(`setup: ${warmupN + N + raceN} donations through the form and the sandbox checkout (${setupC} at a time, not timed)`)

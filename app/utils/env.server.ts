@@ -46,6 +46,8 @@ const EnvSchema = z
     STRIPE_API_URL: z.url({ error: 'must be an absolute URL such as http://127.0.0.1:12111' }).optional(),
     /** Behind a proxy that sets X-Forwarded-For, trust it for the client's address. */
     TRUST_PROXY: z.stringbool().default(false),
+    /** Processes serving the port (scripts/serve.ts); production defaults to one per CPU core. */
+    WEB_CONCURRENCY: z.coerce.number({ error: 'must be a whole number of processes, such as 2' }).int('must be a whole number of processes, such as 2').min(1, 'must be at least 1').max(64, 'must be at most 64').optional(),
     ...stripeKeys,
   })
   .superRefine((env, ctx) => {

@@ -58,6 +58,15 @@ describe.skipIf(!app)('the server answers Stripe webhooks', () => {
   })
 })
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 describe.skipIf(!app)('the background worker', () => {
   test('if it dies, the server stops too, saying why, rather than taking events it will never apply', async () => {
     // A server of its own on the same database, so the one the other tests use keeps running.
@@ -70,6 +79,30 @@ describe.skipIf(!app)('the background worker', () => {
         .poll(() => fetch(`${second.baseUrl}/baseline`).then(() => 'up', () => 'down'), { timeout: 20_000 })
         .toBe('down')
       expect(second.output()).toContain('The background worker stopped (SIGKILL); stopping the server.')
+    } finally {
+      await second.stop()
+    }
+  })
+})
+
+describe.skipIf(!app)('several web processes (WEB_CONCURRENCY)', () => {
+  test('share the port; if one dies, the server stops, saying why, and leaves no process behind', async () => {
+    const second = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: app!.databaseUrl, WEB_CONCURRENCY: '2' } })
+    try {
+      const web = /web: 2 processes \((\d+), (\d+)\)/.exec(second.output())
+      expect(web, second.output()).not.toBeNull()
+      const [first, other] = [Number(web![1]), Number(web![2])]
+      const worker = Number(/background worker \(process (\d+)/.exec(second.output())?.[1])
+      // Kept-alive connections are handed out in turn, so a handful of pages reach both processes.
+      const pages = await Promise.all(Array.from({ length: 6 }, () => fetch(`${second.baseUrl}/baseline`).then((r) => r.status)))
+      expect(pages).toEqual([200, 200, 200, 200, 200, 200])
+
+      process.kill(first, 'SIGKILL')
+      await expect.poll(() => second.output(), { timeout: 20_000 }).toContain('A web process stopped (SIGKILL); stopping the server.')
+      await expect
+        .poll(() => fetch(`${second.baseUrl}/baseline`).then(() => 'up', () => 'down'), { timeout: 20_000 })
+        .toBe('down')
+      await expect.poll(() => [other, worker].filter(alive), { timeout: 20_000 }).toEqual([])
     } finally {
       await second.stop()
     }

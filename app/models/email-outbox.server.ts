@@ -144,6 +144,20 @@ export async function sendAllDueEmails(options: Parameters<typeof sendDueEmails>
   }
 }
 
+/**
+ * Emails a sender owes right now: due, or claimed and still being rendered or sent on a first
+ * attempt (the claim moved send_after past its lease). Emails scheduled for later, or waiting out
+ * a retry's backoff, are not owed yet. A claimed retry cannot be told from one still waiting, so
+ * it is not counted. For waiting until the mailer is idle, as the webhook benchmark does.
+ */
+export async function countEmailsOwed(exec: Executor = db): Promise<number> {
+  const { rows } = await exec.execute<{ owed: number }>(sql`
+    select count(*)::int as owed from ${emailOutbox}
+    where ${emailOutbox.status} = 'queued'
+      and (${emailOutbox.sendAfter} <= now() or (${emailOutbox.attempts} > 0 and ${emailOutbox.lastError} is null))`)
+  return rows[0]!.owed
+}
+
 // The dev outbox: what a developer reads at /dev/outbox instead of a mailbox.
 
 export function listOutboxEmails(options: { limit?: number } = {}) {

@@ -5,7 +5,7 @@ import { asc, eq, sql } from 'drizzle-orm'
 import { http, HttpResponse } from 'msw'
 import { beforeEach, describe, expect, test } from 'vitest'
 import { settleDonation } from '#app/models/gift-events.server.ts'
-import { enqueueEmail, giftThankYouKey, maxEmailAttempts, retryDelayMs, sendAllDueEmails, sendDueEmails } from '#app/models/email-outbox.server.ts'
+import { countEmailsOwed, enqueueEmail, giftThankYouKey, maxEmailAttempts, retryDelayMs, sendAllDueEmails, sendDueEmails } from '#app/models/email-outbox.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { createResendTransport, devOutboxTransport, getEmailTransport, type EmailTransport } from '#app/utils/email.server.ts'
 import { parseEnv } from '#app/utils/env.server.ts'
@@ -163,6 +163,38 @@ describe('sending', () => {
     await holder
     expect(report).toMatchObject({ claimed: 1, sent: 1 })
     expect(await outboxRow(giftThankYouKey(first.gift.id))).toMatchObject({ status: 'queued', attempts: 0 })
+  })
+
+  test('what a sender owes: due or being sent, not scheduled for later or waiting out a backoff', async () => {
+    const { gift } = await settledGift()
+    expect(await countEmailsOwed()).toBe(1)
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const sent: string[] = []
+    const gated: EmailTransport = {
+      name: devOutboxTransport.name,
+      async send(email) {
+        sent.push(email.idempotencyKey)
+        await gate
+        return devOutboxTransport.send(email)
+      },
+    }
+    const sending = sendDueEmails({ transport: gated })
+    await expect.poll(() => sent).toEqual([giftThankYouKey(gift.id)])
+    // Claimed: no longer due, still owed.
+    expect(await countEmailsOwed()).toBe(1)
+    release()
+    expect(await sending).toMatchObject({ sent: 1 })
+    expect(await countEmailsOwed()).toBe(0)
+
+    await enqueueEmail(db, { key: 'gift-thank-you:later', template: 'gift-thank-you', to: 'ada@example.org', cause: { donationId: gift.id }, sendAfter: later(60_000) })
+    expect(await countEmailsOwed()).toBe(0)
+
+    const second = await settledGift()
+    server.use(http.post(resendUrl, () => HttpResponse.json({ statusCode: 500, name: 'internal_server_error', message: 'Unexpected error' }, { status: 500 }), { once: true }))
+    expect(await sendDueEmails({ transport: resend })).toMatchObject({ retrying: 1 })
+    expect(await outboxRow(giftThankYouKey(second.gift.id))).toMatchObject({ status: 'queued', attempts: 1 })
+    expect(await countEmailsOwed()).toBe(0)
   })
 
   test('a Resend 5xx is retried after a backoff, and the retry sends it', async () => {

@@ -1,5 +1,6 @@
-// The node:http plumbing the servers share: the web server's webhook lane (scripts/serve.ts), the
-// offline sandbox's fake Stripe (tests/mocks/stripe/sandbox.ts) and the benchmark's capture server.
+// The node:http plumbing the servers share: the web server's webhook lane
+// (scripts/web-server.ts), the offline sandbox's fake Stripe (tests/mocks/stripe/sandbox.ts) and
+// the benchmark's capture server.
 import type { IncomingMessage, Server } from 'node:http'
 
 export class BodyTooLarge extends Error {}

@@ -1,6 +1,6 @@
 // What a Stripe webhook endpoint answers, independent of the HTTP framework in front of it: the
 // Remix route (app/routes/webhooks.stripe.$partner.ts) and the Node server's direct lane for
-// webhook POSTs (scripts/serve.ts, decision 0208) both hand the raw request here.
+// webhook POSTs (scripts/web-server.ts, decision 0208) both hand the raw request here.
 import { z } from 'zod'
 import { receiveStripeEvent } from '#app/models/stripe-events.server.ts'
 import { fiscalPartnerIds } from './env.server.ts'

@@ -1,8 +1,8 @@
-// The real server's webhook lane (scripts/serve.ts answers /webhooks/stripe/* before express and
-// Remix): what Stripe's sender gets for a good event, a redelivery and every kind of bad request,
-// and that a refused request stores nothing. The browser tests' gifts also arrive through it.
-// And the worker process beside it: a server whose worker died stops instead of storing events
-// nobody applies.
+// The real server's webhook lane (scripts/web-server.ts answers /webhooks/stripe/* before express
+// and Remix): what Stripe's sender gets for a good event, a redelivery and every kind of bad
+// request, and that a refused request stores nothing. The browser tests' gifts also arrive through it.
+// And the processes around it: a server whose worker died stops instead of storing events nobody
+// applies, and one whose web process died stops rather than serve half the port.
 import pg from 'pg'
 import type Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
@@ -95,7 +95,7 @@ describe.skipIf(!app)('several web processes (WEB_CONCURRENCY)', () => {
       const web = banner()
       const [first, other] = [Number(web![1]), Number(web![2])]
       const worker = Number(/background worker \(process (\d+)/.exec(second.output())?.[1])
-      // Kept-alive connections are handed out in turn, so a handful of pages reach both processes.
+      // Pages at once open several connections, which the primary hands to the processes in turn.
       const pages = await Promise.all(Array.from({ length: 6 }, () => fetch(`${second.baseUrl}/baseline`).then((r) => r.status)))
       expect(pages).toEqual([200, 200, 200, 200, 200, 200])
 

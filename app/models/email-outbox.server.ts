@@ -2,7 +2,7 @@
 // causes it (so an email exists exactly when its cause committed, and a replayed cause finds its
 // key taken); a worker sends due rows later. Sending is at-least-once towards the provider and
 // made exactly-once for the donor by the idempotency key Resend honours (docs/decisions/0301).
-import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import { databaseClock } from '#app/utils/database-clock.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { getEmailTransport, type EmailTransport } from '#app/utils/email.server.ts'
@@ -15,6 +15,9 @@ import { renderEmail, type EmailCause, type EmailTemplate, type RenderedEmail } 
 export const maxEmailAttempts = 8
 /** How long a claimed row is left to its sender before another may take it. */
 const claimLeaseMs = 5 * 60_000
+
+/** Queued and its time has come, by the given database clock. */
+const isDue = (now: SQL) => and(eq(emailOutbox.status, 'queued'), lte(emailOutbox.sendAfter, now))
 
 /** 30 s, 1 min, 2 min … capped at an hour. */
 export function retryDelayMs(attempts: number): number {
@@ -88,7 +91,7 @@ export async function sendDueEmails(options: { limit?: number; now?: Date; trans
   const due = db
     .select({ id: emailOutbox.id })
     .from(emailOutbox)
-    .where(and(eq(emailOutbox.status, 'queued'), lte(emailOutbox.sendAfter, now)))
+    .where(isDue(now))
     .orderBy(asc(emailOutbox.sendAfter), asc(emailOutbox.id))
     .limit(options.limit ?? 20)
     .for('update', { skipLocked: true })
@@ -151,11 +154,9 @@ export async function sendAllDueEmails(options: Parameters<typeof sendDueEmails>
  * it is not counted. For waiting until the mailer is idle, as the webhook benchmark does.
  */
 export async function countEmailsOwed(exec: Executor = db): Promise<number> {
-  const { rows } = await exec.execute<{ owed: number }>(sql`
-    select count(*)::int as owed from ${emailOutbox}
-    where ${emailOutbox.status} = 'queued'
-      and (${emailOutbox.sendAfter} <= now() or (${emailOutbox.attempts} > 0 and ${emailOutbox.lastError} is null))`)
-  return rows[0]!.owed
+  const claimedOnFirstAttempt = and(eq(emailOutbox.status, 'queued'), gt(emailOutbox.attempts, 0), isNull(emailOutbox.lastError))
+  const [row] = await exec.select({ owed: count() }).from(emailOutbox).where(or(isDue(databaseClock().now), claimedOnFirstAttempt))
+  return row!.owed
 }
 
 // The dev outbox: what a developer reads at /dev/outbox instead of a mailbox.

@@ -43,14 +43,17 @@ async function outboxRow(key: string) {
   return row!
 }
 
-/** Wraps a transport to record every send it is asked for, before any provider-side dedupe. */
-function counting(inner: EmailTransport, delayMs = 0) {
+/**
+ * Wraps a transport to record every send it is asked for, before any provider-side dedupe, and to
+ * wait on `before` (a delay, a gate the test opens) before passing it on.
+ */
+function counting(inner: EmailTransport, before: () => Promise<unknown> = async () => {}) {
   const keys: string[] = []
   const transport: EmailTransport = {
     name: inner.name,
     async send(email) {
       keys.push(email.idempotencyKey)
-      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs))
+      await before()
       return inner.send(email)
     },
   }
@@ -134,7 +137,7 @@ describe('sending', () => {
 
   test('two senders at once send every email exactly once', async () => {
     for (let i = 0; i < 12; i++) await settledGift({ amountMinor: 1_000 + i })
-    const { transport, keys } = counting(resend, 5)
+    const { transport, keys } = counting(resend, () => new Promise((resolve) => setTimeout(resolve, 5)))
     const [a, b] = await Promise.all([sendAllDueEmails({ transport, limit: 3 }), sendAllDueEmails({ transport, limit: 3 })])
     expect(a.sent + b.sent).toBe(12)
     expect(keys).toHaveLength(12)
@@ -170,17 +173,9 @@ describe('sending', () => {
     expect(await countEmailsOwed()).toBe(1)
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
-    const sent: string[] = []
-    const gated: EmailTransport = {
-      name: devOutboxTransport.name,
-      async send(email) {
-        sent.push(email.idempotencyKey)
-        await gate
-        return devOutboxTransport.send(email)
-      },
-    }
-    const sending = sendDueEmails({ transport: gated })
-    await expect.poll(() => sent).toEqual([giftThankYouKey(gift.id)])
+    const gated = counting(devOutboxTransport, () => gate)
+    const sending = sendDueEmails({ transport: gated.transport })
+    await expect.poll(() => gated.keys).toEqual([giftThankYouKey(gift.id)])
     // Claimed: no longer due, still owed.
     expect(await countEmailsOwed()).toBe(1)
     release()

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { parseEnv } from '#app/utils/env.server.ts'
 import { getStripeAccount } from '#app/utils/stripe.server.ts'
 import { signedWebhook } from '#tests/mocks/stripe/state.ts'
-import { startAppProcess } from '../../scripts/app-process.ts'
+import { startAppProcess, type AppProcess } from '../../scripts/app-process.ts'
 
 const app = inject('app')
 // The server runs the offline sandbox, so its US endpoint checks the sandbox's US secret.
@@ -67,46 +67,51 @@ const alive = (pid: number) => {
   }
 }
 
+/**
+ * A server of its own on the same database, so the one the other tests use keeps running, with
+ * the process ids its banner lists (the banner follows the port answering, so it is waited for).
+ */
+async function startSecondServer(env: Record<string, string> = {}) {
+  const server = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: app!.databaseUrl, ...env } })
+  const banner = () => /web: (?:this process \((\d+)\)|\d+ processes \(([\d, ]+)\))[\s\S]*background worker \(process (\d+)/.exec(server.output())
+  await expect.poll(banner, { timeout: 20_000 }).not.toBeNull()
+  const [, single, several, worker] = banner()!
+  return { server, web: (single ?? several!).split(', ').map(Number), worker: Number(worker) }
+}
+
+/** The server says why it stops, its port goes down, and none of `pids` is left running. */
+async function expectStopped(server: AppProcess, reason: string, pids: number[]) {
+  await expect.poll(() => server.output(), { timeout: 20_000 }).toContain(reason)
+  await expect
+    .poll(() => fetch(`${server.baseUrl}/baseline`).then(() => 'up', () => 'down'), { timeout: 20_000 })
+    .toBe('down')
+  await expect.poll(() => pids.filter(alive), { timeout: 20_000 }).toEqual([])
+}
+
 describe.skipIf(!app)('the background worker', () => {
   test('if it dies, the server stops too, saying why, rather than taking events it will never apply', async () => {
-    // A server of its own on the same database, so the one the other tests use keeps running.
-    const second = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: app!.databaseUrl } })
+    const { server, web, worker } = await startSecondServer()
     try {
-      const pid = Number(/background worker \(process (\d+)/.exec(second.output())?.[1])
-      expect(pid).toBeGreaterThan(0)
-      process.kill(pid, 'SIGKILL')
-      await expect
-        .poll(() => fetch(`${second.baseUrl}/baseline`).then(() => 'up', () => 'down'), { timeout: 20_000 })
-        .toBe('down')
-      expect(second.output()).toContain('The background worker stopped (SIGKILL); stopping the server.')
+      process.kill(worker, 'SIGKILL')
+      await expectStopped(server, 'The background worker stopped (SIGKILL); stopping the server.', web)
     } finally {
-      await second.stop()
+      await server.stop()
     }
   })
 })
 
 describe.skipIf(!app)('several web processes (WEB_CONCURRENCY)', () => {
   test('share the port; if one dies, the server stops, saying why, and leaves no process behind', async () => {
-    const second = await startAppProcess({ env: { NODE_ENV: 'test', DATABASE_URL: app!.databaseUrl, WEB_CONCURRENCY: '2' } })
+    const { server, web, worker } = await startSecondServer({ WEB_CONCURRENCY: '2' })
     try {
-      // The port answers as soon as the first process listens; the banner follows once all do.
-      const banner = () => /web: 2 processes \((\d+), (\d+)\)/.exec(second.output())
-      await expect.poll(banner, { timeout: 20_000 }).not.toBeNull()
-      const web = banner()
-      const [first, other] = [Number(web![1]), Number(web![2])]
-      const worker = Number(/background worker \(process (\d+)/.exec(second.output())?.[1])
+      expect(web).toHaveLength(2)
       // Pages at once open several connections, which the primary hands to the processes in turn.
-      const pages = await Promise.all(Array.from({ length: 6 }, () => fetch(`${second.baseUrl}/baseline`).then((r) => r.status)))
+      const pages = await Promise.all(Array.from({ length: 6 }, () => fetch(`${server.baseUrl}/baseline`).then((r) => r.status)))
       expect(pages).toEqual([200, 200, 200, 200, 200, 200])
-
-      process.kill(first, 'SIGKILL')
-      await expect.poll(() => second.output(), { timeout: 20_000 }).toContain('A web process stopped (SIGKILL); stopping the server.')
-      await expect
-        .poll(() => fetch(`${second.baseUrl}/baseline`).then(() => 'up', () => 'down'), { timeout: 20_000 })
-        .toBe('down')
-      await expect.poll(() => [other, worker].filter(alive), { timeout: 20_000 }).toEqual([])
+      process.kill(web[0]!, 'SIGKILL')
+      await expectStopped(server, 'A web process stopped (SIGKILL); stopping the server.', [web[1]!, worker])
     } finally {
-      await second.stop()
+      await server.stop()
     }
   })
 })

@@ -84,6 +84,22 @@ describe('storing deliveries that arrive together', () => {
     }
   })
 
+  test('an event of a few kilobytes is kept in its own row; a larger one goes out of line and reads back whole', async () => {
+    await createCatalog()
+    const { rows: toast } = await db.execute<{ name: string }>(sql`select reltoastrelid::regclass::text as name from pg_class where oid = 'stripe_events'::regclass`)
+    const toastRows = async () => (await db.execute<{ n: number }>(sql`select count(*)::int as n from ${sql.raw(toast[0]!.name)}`)).rows[0]!.n
+    const before = await toastRows()
+    // Stripe's checkout.session.completed events are 3 to 6 KB.
+    const typical = incoming({ description: 'x'.repeat(6_000) })
+    expect(await receiveStripeEvent('us', typical.event, typical.rawBody)).toBe('queued')
+    expect(await toastRows()).toBe(before)
+    const large = incoming({ description: 'y'.repeat(40_000) })
+    expect(await receiveStripeEvent('us', large.event, large.rawBody)).toBe('queued')
+    expect(await toastRows()).toBeGreaterThan(before)
+    const { rows } = await db.execute<{ id: string; payload: unknown }>(sql`select id, payload from stripe_events where id in (${typical.event.id}, ${large.event.id})`)
+    expect(new Map(rows.map((r) => [r.id, r.payload]))).toEqual(new Map([typical, large].map((e) => [e.event.id, JSON.parse(e.rawBody)])))
+  })
+
   test('an event the database refuses fails alone: the others in its batch are stored', async () => {
     await createCatalog()
     const good = [incoming(), incoming()]

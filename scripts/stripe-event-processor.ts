@@ -1,10 +1,15 @@
 // Applies stored Stripe events soon after they arrive: a LISTEN connection hears the webhook's
 // NOTIFY, and once deliveries pause (a burst is answered first, decision 0208) the claimers drain
-// what is due; a periodic sweep picks up retries and anything a lost connection missed. Several
-// claimers run side by side; each event is claimed by one (SKIP LOCKED).
+// what is due; a periodic sweep picks up retries and anything a lost connection missed, and a lost
+// LISTEN connection is opened again. Several claimers run side by side; each event is claimed by
+// one (SKIP LOCKED).
 import pg from 'pg'
 import { processStripeEvents, stripeEventChannel } from '#app/models/stripe-events.server.ts'
 import { afterLull } from './after-lull.ts'
+
+/** A lost LISTEN connection is opened again after this, doubling up to the maximum. */
+const firstRelistenMs = 500
+const maxRelistenMs = 30_000
 
 export interface StripeEventProcessor {
   name: string
@@ -53,15 +58,52 @@ export async function startStripeEventProcessor(options: {
       })
   }
 
-  const listener = new pg.Client({ connectionString: databaseUrl })
-  // A dropped LISTEN connection only costs latency: the sweep still finds every due event.
-  listener.on('error', (error) => console.warn('Stripe events: LISTEN connection lost, sweeping only:', error.message))
   // While Stripe is delivering a burst, answering it comes first: the drain starts once deliveries
   // pause for quietMs, or maxWaitMs after the first, whichever is sooner.
   const lull = afterLull(wake, { quietMs, maxWaitMs })
-  listener.on('notification', () => lull.arrived())
-  await listener.connect()
-  await listener.query(`listen ${stripeEventChannel}`)
+  let listener: pg.Client | null = null
+  let relistenTimer: ReturnType<typeof setTimeout> | null = null
+  const openListener = async () => {
+    const client = new pg.Client({ connectionString: databaseUrl })
+    client.on('notification', () => lull.arrived())
+    client.on('error', (error) => {
+      if (!stopped) console.warn(`Stripe events: LISTEN connection lost (${error.message}); sweeping until it is back`)
+    })
+    try {
+      await client.connect()
+      await client.query(`listen ${stripeEventChannel}`)
+    } catch (error) {
+      await client.end().catch(() => {})
+      throw error
+    }
+    // A database restart or failover drops the connection: until it is open again, the sweep still
+    // finds every due event, only later.
+    client.once('end', () => {
+      if (listener === client) listener = null
+      if (!stopped) relisten(firstRelistenMs)
+    })
+    return client
+  }
+  const relisten = (delayMs: number) => {
+    relistenTimer = setTimeout(() => {
+      relistenTimer = null
+      openListener().then(
+        (client) => {
+          if (stopped) return void client.end().catch(() => {})
+          listener = client
+          // Whatever was stored while nobody listened is due now.
+          wake()
+        },
+        (error: unknown) => {
+          if (stopped) return
+          const next = Math.min(delayMs * 2, maxRelistenMs)
+          console.warn(`Stripe events: LISTEN not back yet (${error instanceof Error ? error.message : String(error)}); next try in ${next / 1000} s`)
+          relisten(next)
+        },
+      )
+    }, delayMs)
+  }
+  listener = await openListener()
   const timer = setInterval(wake, sweepMs)
   wake()
 
@@ -71,8 +113,9 @@ export async function startStripeEventProcessor(options: {
       stopped = true
       clearInterval(timer)
       lull.cancel()
+      if (relistenTimer) clearTimeout(relistenTimer)
       await draining
-      await listener.end().catch(() => {})
+      await listener?.end().catch(() => {})
     },
   }
 }

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm'
 import { http, HttpResponse } from 'msw'
 import pg from 'pg'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import type Stripe from 'stripe'
 import { processStripeEvents, receiveStripeEvent, stripeEventChannel } from '#app/models/stripe-events.server.ts'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
@@ -176,6 +176,34 @@ describe('the inbox', () => {
       await expect.poll(async () => (await donationOf(started.donationId)).status, { timeout: 5_000 }).toBe('succeeded')
     } finally {
       await processor.stop()
+    }
+  })
+  test('a lost LISTEN connection is opened again, and NOTIFY applies events as before', async () => {
+    await createCatalog()
+    const { campaign } = await createCampaign()
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const processor = await startStripeEventProcessor({ databaseUrl: getDatabaseUrl(), sweepMs: 60_000 })
+    const listenerPids = async () =>
+      (await db.execute<{ pid: number }>(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %'`)).rows.map((r) => r.pid)
+    try {
+      const [first] = await listenerPids()
+      expect(first).toBeDefined()
+      // What a database restart or failover does to the connection.
+      await db.execute(sql`select pg_terminate_backend(${first})`)
+      await expect.poll(async () => (await listenerPids()).filter((pid) => pid !== first).length, { timeout: 5_000 }).toBe(1)
+      expect(await listenerPids()).not.toContain(first)
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining('LISTEN connection lost'))
+      // Stored after the new connection's catch-up drain: only its NOTIFY can apply it before the sweep.
+      const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 5_000 })
+      completeCheckout(started.sessionId, { outcome: 'paid' })
+      for (const event of takeEvents('us')) {
+        const { body, headers } = signedWebhook(event, 'us')
+        expect((await post(body, headers, 'us')).status).toBe(200)
+      }
+      await expect.poll(async () => (await donationOf(started.donationId)).status, { timeout: 5_000 }).toBe('succeeded')
+    } finally {
+      await processor.stop()
+      warned.mockRestore()
     }
   })
 })

@@ -229,26 +229,34 @@ function sessionParams({
   }
 }
 
-/** The donor went back from Stripe's page: end that session, free the match, keep their answers. */
-export async function cancelCheckout(donationId: string): Promise<{ campaignSlug: string } | null> {
+/**
+ * The donor went back from Stripe's page: end that session, free the match, keep their answers.
+ * Only a checkout not yet paid can be ended here: a bank debit already processing (the donor paid
+ * in another tab, or came back to a review page loaded earlier) keeps its gift and its match hold,
+ * and the donor is shown that gift instead.
+ */
+export async function cancelCheckout(donationId: string): Promise<{ campaignSlug: string; outcome: 'canceled' | 'paid' } | null> {
   const [row] = await db
     .select({ status: donations.status, sessionId: donations.checkoutSessionId, fiscalPartnerId: donations.fiscalPartnerId, slug: campaigns.slug })
     .from(donations)
     .innerJoin(campaigns, eq(campaigns.id, donations.campaignId))
     .where(eq(donations.id, donationId))
   if (!row) return null
+  const paid = { campaignSlug: row.slug, outcome: 'paid' } as const
+  if (row.status === 'processing' || row.status === 'succeeded') return paid
   if (row.status === 'pending' && row.sessionId) {
     try {
       await getStripe(row.fiscalPartnerId as 'us' | 'uk' | 'nz').checkout.sessions.expire(row.sessionId)
     } catch {
       // Already complete or expired at Stripe: its webhook tells us which; nothing to cancel here.
-      return { campaignSlug: row.slug }
+      return paid
     }
   }
+  // Stripe has just expired the session, so it can no longer be paid: ending the gift cannot race
+  // a payment. One already failed, expired or cancelled stays as it is.
   await db.transaction((tx) => endCheckout(tx, donationId, { status: 'canceled', at: new Date() }))
-  return { campaignSlug: row.slug }
+  return { campaignSlug: row.slug, outcome: 'canceled' }
 }
-
 
 /** A checkout that did not complete, as form values, so the donor can pick up where they were. */
 export async function getResumeValues(donationId: string): Promise<DonationFormValues | null> {

@@ -1,5 +1,6 @@
 // Stripe's cancel_url (a GET) and the review page's "Change my gift" (a POST) both land here:
-// end the checkout, free the match, and return to the form with the donor's answers kept.
+// end the checkout, free the match, and return to the form with the donor's answers kept; a gift
+// already paid, or being paid, goes to its thank-you page instead.
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
 import { z } from 'zod'
@@ -12,6 +13,8 @@ async function cancel(params: LoaderFunctionArgs['params']) {
   if (!parsed.success) throw new Response('Gift not found', { status: 404 })
   const cancelled = await cancelCheckout(parsed.data.donationId)
   if (!cancelled) throw new Response('Gift not found', { status: 404 })
+  // A gift already paid (or being paid by bank debit) is not cancelled: its page says where it stands.
+  if (cancelled.outcome === 'paid') return redirect(`/donations/${parsed.data.donationId}/thanks`)
   return redirect(`/campaigns/${cancelled.campaignSlug}?resume=${parsed.data.donationId}#donate`)
 }
 

@@ -26,7 +26,7 @@ import {
 } from '#tests/checkouts.ts'
 import { rowCounts } from '#tests/factories.ts'
 import { getFakeObject } from '#tests/mocks/stripe/state.ts'
-import { completeCheckout } from '#tests/mocks/stripe/simulate.ts'
+import { completeCheckout, settleAsyncPayment } from '#tests/mocks/stripe/simulate.ts'
 
 beforeEach(async () => {
   await seedCatalog(db)
@@ -307,9 +307,30 @@ describe('the review, thank-you and cancel pages', () => {
     completeCheckout((await stripeSessionOf(paid)).session.id, { outcome: 'paid' })
     await deliverWebhooks('us')
     expect((await loadCampaign('aftercare-thailand', `?resume=${paid}`)).initialValues).toBeUndefined()
-    // Cancelling after paying changes nothing.
-    await thrown(cancelByLink(paid))
+    // Cancelling after paying changes nothing, and shows the gift.
+    expect((await thrown(cancelByLink(paid))).headers.get('location')).toBe(`/donations/${paid}/thanks`)
     expect(await donationRow(paid)).toMatchObject({ status: 'succeeded' })
+  })
+
+  test('"Change my gift" on a bank debit already processing keeps the gift and its match hold', async () => {
+    const donationId = await give({ amountPreset: '5000' })
+    completeCheckout((await stripeSessionOf(donationId)).session.id, { outcome: 'processing' })
+    await deliverWebhooks('us')
+    expect(await donationRow(donationId)).toMatchObject({ status: 'processing' })
+    const held = await reservationsOf(donationId)
+    const pledge = await pledgeFor()
+
+    // The review page loaded before paying, in another tab.
+    const response = await thrown(cancelByForm(donationId))
+    expect(response.headers.get('location')).toBe(`/donations/${donationId}/thanks`)
+    expect(await donationRow(donationId)).toMatchObject({ status: 'processing' })
+    expect(await reservationsOf(donationId)).toEqual(held)
+    expect(await pledgeFor()).toEqual(pledge)
+
+    settleAsyncPayment((await stripeSessionOf(donationId)).session.id, true)
+    await deliverWebhooks('us')
+    expect(await donationRow(donationId)).toMatchObject({ status: 'succeeded' })
+    expect((await pledgeFor()).matched_minor).toBe(pledge.matched_minor + 5_000)
   })
 
   test('an entity chosen for the donor’s country comes back as automatic, so a new country can change it', async () => {

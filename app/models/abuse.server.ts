@@ -35,7 +35,9 @@ export async function recordRefusal(
     reason: refusal.reason,
     route: refusal.route,
     ip: refusal.ip ?? null,
-    email: refusal.email ?? null,
+    // What a refused form said it was, kept only as far as it can be: a bot's field may be any length
+    // and hold a NUL, which PostgreSQL cannot store.
+    email: refusal.email?.replace(/\p{Cc}/gu, '').slice(0, 254) ?? null,
     detail: refusal.detail ?? null,
   })
 }

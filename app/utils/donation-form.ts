@@ -94,6 +94,14 @@ const checkbox = z
   .optional()
   .transform((v) => v === 'on' || v === 'true')
 
+/**
+ * Typed text is one line of printable characters. A control character is a paste gone wrong or a
+ * probe, and a NUL is one PostgreSQL cannot store: refused here, with the field named, rather than
+ * failing the insert.
+ */
+const controlCharacter = /\p{Cc}/u
+const printable = [(value: string) => !controlCharacter.test(value), 'Remove the invisible control characters (a tab, a line break) from this field.'] as const
+
 export function createDonationFormSchema(options: { designationIds: readonly string[] }) {
   return z
     .object({
@@ -106,13 +114,19 @@ export function createDonationFormSchema(options: { designationIds: readonly str
         .refine((id) => options.designationIds.includes(id), 'Choose what your gift funds.'),
       coverFee: checkbox,
       tributeType: z.enum(tributeTypes, { error: 'Choose whether this gift honours someone.' }).default('none'),
-      tributeName: z.string().trim().max(nameMax, `Keep the name to ${nameMax} characters or fewer.`).default(''),
+      tributeName: z
+        .string()
+        .trim()
+        .max(nameMax, `Keep the name to ${nameMax} characters or fewer.`)
+        .refine(...printable)
+        .default(''),
       anonymous: checkbox,
       name: z
         .string({ error: 'Enter your name.' })
         .trim()
         .min(1, 'Enter your name.')
-        .max(nameMax, `Keep your name to ${nameMax} characters or fewer.`),
+        .max(nameMax, `Keep your name to ${nameMax} characters or fewer.`)
+        .refine(...printable),
       email: z
         .string({ error: 'Enter your email address.' })
         .trim()
@@ -122,12 +136,12 @@ export function createDonationFormSchema(options: { designationIds: readonly str
       country: z.enum(countryCodes, { error: 'Choose your country.' }),
       partner: z.enum(partnerChoices, { error: 'Choose which LIFT entity receives your gift.' }).default('auto'),
       giftAid: checkbox,
-      giftAidTitle: z.string().trim().max(4, 'Keep the title to 4 characters, like Mr, Ms or Dr.').default(''),
-      giftAidFirstName: z.string().trim().max(35, 'HMRC allows 35 characters for a first name.').default(''),
-      giftAidLastName: z.string().trim().max(35, 'HMRC allows 35 characters for a surname.').default(''),
-      giftAidHouse: z.string().trim().max(40, 'Keep the house name or number short.').default(''),
-      giftAidAddress: z.string().trim().max(200, 'Keep the address to 200 characters.').default(''),
-      giftAidPostcode: z.string().trim().max(10, 'Enter a UK postcode like SW1A 1AA.').default(''),
+      giftAidTitle: z.string().trim().max(4, 'Keep the title to 4 characters, like Mr, Ms or Dr.').refine(...printable).default(''),
+      giftAidFirstName: z.string().trim().max(35, 'HMRC allows 35 characters for a first name.').refine(...printable).default(''),
+      giftAidLastName: z.string().trim().max(35, 'HMRC allows 35 characters for a surname.').refine(...printable).default(''),
+      giftAidHouse: z.string().trim().max(40, 'Keep the house name or number short.').refine(...printable).default(''),
+      giftAidAddress: z.string().trim().max(200, 'Keep the address to 200 characters.').refine(...printable).default(''),
+      giftAidPostcode: z.string().trim().max(10, 'Enter a UK postcode like SW1A 1AA.').refine(...printable).default(''),
       // A hidden field people never see or fill in; bots that fill every input do.
       website: z.string().max(0, 'We could not accept this form. Please reload the page and try again.').default(''),
     })

@@ -59,6 +59,9 @@ describe('bad input is a 400 with a clear field error, and nothing is written', 
     ['a tribute without a name', { tributeType: 'memory', tributeName: '  ' }, { tributeName: "Enter the name of the person you're giving in memory of." }],
     ['no email', { email: '' }, { email: 'Enter your email address.' }],
     ['a malformed email', { email: 'ada@' }, { email: 'Enter an email address like name@example.com.' }],
+    // PostgreSQL cannot store a NUL: refused by the form, never a failed insert.
+    ['a NUL in a tribute name', { tributeType: 'memory', tributeName: 'Grace\u0000Hopper' }, { tributeName: 'Remove the invisible control characters (a tab, a line break) from this field.' }],
+    ['a line break in a Gift Aid address', { currency: 'GBP', country: 'GB', giftAid: 'on', giftAidFirstName: 'Ada', giftAidLastName: 'Lovelace', giftAidHouse: '12', giftAidAddress: 'St James’s Square\nLondon', giftAidPostcode: 'SW1Y 4JH' }, { giftAidAddress: 'Remove the invisible control characters (a tab, a line break) from this field.' }],
   ])('%s', async (_, change, errors) => {
     const before = await rowCounts()
     const { status, body } = unwrap(await postGift({ ...validForm, ...change }))
@@ -99,6 +102,16 @@ describe('bots and card testers', () => {
     expect(body.values).not.toHaveProperty('website')
     expect(await rowCounts()).toEqual({ ...before, refused_requests: before.refused_requests! + 1 })
     expect(await refusals()).toEqual([{ reason: 'honeypot', route: '/campaigns/aftercare-thailand', ip: '203.0.113.7', email: 'ada@example.org', detail: null }])
+  })
+
+  test('a honeypot post whose email holds a NUL is refused and recorded all the same', async () => {
+    const before = await rowCounts()
+    const { status } = unwrap(await postGift({ ...validForm, email: `ada\u0000${'x'.repeat(300)}@example.org`, website: 'http://spam.example' }))
+    expect(status).toBe(400)
+    expect(await rowCounts()).toEqual({ ...before, refused_requests: before.refused_requests! + 1 })
+    const [refusal] = await refusals()
+    expect(refusal).toMatchObject({ reason: 'honeypot', email: expect.stringMatching(/^adax+$/) })
+    expect(refusal!.email).toHaveLength(254)
   })
 
   // Fixed windows: pin the clock a minute into one, so the test never straddles two.

@@ -2,7 +2,7 @@ import '@remix-run/node'
 
 declare module '@remix-run/node' {
   interface AppLoadContext {
-    /** The client's address (X-Forwarded-For only when TRUST_PROXY is set). */
+    /** The client's address (from X-Forwarded-For only as far as TRUST_PROXY proxies reach). */
     clientIp: string
   }
 }

@@ -32,6 +32,11 @@ export function webProcessCount(env: Pick<Env, 'NODE_ENV' | 'WEB_CONCURRENCY'>):
   return env.WEB_CONCURRENCY ?? (env.NODE_ENV === 'production' ? os.availableParallelism() : 1)
 }
 
+/** Where the client's address (rate limits, refusals) comes from: the socket, or TRUST_PROXY hops in. */
+export function trustProxies(app: express.Express, env: Pick<Env, 'TRUST_PROXY'>): void {
+  if (env.TRUST_PROXY > 0) app.set('trust proxy', env.TRUST_PROXY)
+}
+
 export interface WebServer {
   /** Stops listening and drops open connections; a webhook cut short was not answered, so Stripe retries it. */
   stop(): Promise<void>
@@ -42,7 +47,7 @@ export async function startWebServer(env: Env): Promise<WebServer> {
   let build = (await import(pathToFileURL(buildPath).href)) as ServerBuild
   const app = express()
   app.disable('x-powered-by')
-  if (env.TRUST_PROXY) app.set('trust proxy', true)
+  trustProxies(app, env)
   app.use(compression())
   app.use('/build', express.static('public/build', { immutable: true, maxAge: '1y' }))
   // Only paths that name a file (favicon.svg) look on disk; pages never have an extension, so a

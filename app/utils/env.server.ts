@@ -5,6 +5,8 @@ import { z } from 'zod'
 export const fiscalPartnerIds = ['us', 'uk', 'nz'] as const
 export type FiscalPartnerId = (typeof fiscalPartnerIds)[number]
 
+const proxyHops = 'must be the number of proxies in front of the app, such as 1 (0 or false: none; "true" would let any client choose its own address)'
+
 const stripeKeys = Object.fromEntries(
   fiscalPartnerIds.flatMap((id) => [
     [
@@ -44,8 +46,14 @@ const EnvSchema = z
      * sandbox's fake Stripe, an address the server sets for itself (scripts/serve.ts).
      */
     STRIPE_API_URL: z.url({ error: 'must be an absolute URL such as http://127.0.0.1:12111' }).optional(),
-    /** Behind a proxy that sets X-Forwarded-For, trust it for the client's address. */
-    TRUST_PROXY: z.stringbool().default(false),
+    /**
+     * How many proxies in front of the app append to X-Forwarded-For. The client's address is the
+     * one the outermost of them saw; anything further left the client wrote itself, so "trust all"
+     * would let a card tester pick a new address for every request.
+     */
+    TRUST_PROXY: z
+      .union([z.literal('false').transform(() => 0), z.coerce.number().int(proxyHops).min(0, proxyHops).max(10, proxyHops)], { error: proxyHops })
+      .default(0),
     /** Processes serving the port (scripts/serve.ts); production defaults to one per CPU core. */
     WEB_CONCURRENCY: z.coerce.number({ error: 'must be a whole number of processes, such as 2' }).int('must be a whole number of processes, such as 2').min(1, 'must be at least 1').max(64, 'must be at most 64').optional(),
     ...stripeKeys,

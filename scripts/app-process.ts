@@ -22,7 +22,9 @@ export async function startAppProcess(options: {
   // Its own process group, so stopping it reaches npx and the node process under it alike.
   const child = spawn('npx', ['tsx', 'scripts/serve.ts'], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, ...options.env, PORT: String(port) },
+    // Its public address is the one it is reached at, so Stripe's return links (and the cookies
+    // they rely on) stay on the same host as the pages.
+    env: { ...process.env, APP_URL: `http://127.0.0.1:${port}`, ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })

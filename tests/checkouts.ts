@@ -39,8 +39,15 @@ export function postGift(fields: Record<string, string>, options: { slug?: strin
   return giveAction({ request, params: { slug }, context: { clientIp: options.clientIp ?? context.clientIp } })
 }
 
-export function loadCampaign(slug = live, search = '') {
-  return campaignLoader({ request: new Request(`${origin}/campaigns/${encodeURIComponent(slug)}${search}`), params: { slug }, context })
+/**
+ * The donor's browser keeps the cookies the form's action sets (the resume secret) and sends them
+ * with the next campaign page; `{ cookie: '' }` is someone else's browser.
+ */
+let browserCookie = ''
+
+export function loadCampaign(slug = live, search = '', options: { cookie?: string } = {}) {
+  const request = new Request(`${origin}/campaigns/${encodeURIComponent(slug)}${search}`, { headers: { cookie: options.cookie ?? browserCookie } })
+  return campaignLoader({ request, params: { slug }, context })
 }
 
 /** A submission that must succeed: the new donation's id, from the redirect to its review page. */
@@ -50,6 +57,7 @@ export async function give(fields: Record<string, string> = {}, options: { slug?
   const location = result.headers.get('location') ?? ''
   const match = /^\/donations\/([0-9a-f-]{36})\/review$/.exec(location)
   if (result.status !== 302 || !match) throw new Error(`expected a redirect to a review page, got ${result.status} ${location}`)
+  browserCookie = (result.headers.get('set-cookie') ?? '').split(';')[0]!
   return match[1]!
 }
 

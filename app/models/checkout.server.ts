@@ -11,6 +11,7 @@ import { db } from '#app/utils/db.server.ts'
 import { getAppUrl } from '#app/utils/env.server.ts'
 import { giftAidDeclaration, giftAidWordingVersion } from '#app/utils/gift-aid.ts'
 import { convertMinor, donationLimits, formatMoney, grossUpForFee, type Currency } from '#app/utils/money.ts'
+import { newResumeToken, tokenMatches } from '#app/utils/resume-cookie.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
 import { campaigns, designations, fiscalPartnerFees, fiscalPartners } from '#db/schema/catalog.ts'
 import { donations, donors, giftAidDeclarations, recurringPlans } from '#db/schema/giving.ts'
@@ -49,7 +50,8 @@ export interface CheckoutRequest {
 }
 
 export type CheckoutResult =
-  | { ok: true; donationId: string }
+  /** `resumeToken` goes to the donor's browser only (app/utils/resume-cookie.server.ts). */
+  | { ok: true; donationId: string; resumeToken: string }
   | { ok: false; status: 400 | 404 | 409 | 502; field?: string; error: string }
 
 export interface Pricing {
@@ -101,6 +103,7 @@ export async function createCheckout(request: CheckoutRequest): Promise<Checkout
   if (!rate) return { ok: false, status: 409, field: 'currency', error: `This campaign cannot take ${request.currency} gifts today. Please choose ${campaign.currency}.` }
 
   const sessionExpiresAt = new Date(now.getTime() + checkoutLifetimeMs)
+  const resume = newResumeToken()
   const { donationId, planId } = await db.transaction(async (tx) => {
     const [donor] = await tx
       .insert(donors)
@@ -129,6 +132,7 @@ export async function createCheckout(request: CheckoutRequest): Promise<Checkout
         donorName: request.name,
         donorCountry: request.country,
         checkoutExpiresAt: sessionExpiresAt,
+        resumeTokenHash: resume.hash,
         createdAt: now,
       })
       .returning({ id: donations.id })
@@ -165,7 +169,7 @@ export async function createCheckout(request: CheckoutRequest): Promise<Checkout
     .update(donations)
     .set({ checkoutSessionId: session.id, checkoutUrl: session.url, checkoutExpiresAt: new Date(session.expires_at * 1000) })
     .where(eq(donations.id, donationId))
-  return { ok: true, donationId }
+  return { ok: true, donationId, resumeToken: resume.token }
 }
 
 function sessionParams({
@@ -258,8 +262,12 @@ export async function cancelCheckout(donationId: string): Promise<{ campaignSlug
   return { campaignSlug: row.slug, outcome: 'canceled' }
 }
 
-/** A checkout that did not complete, as form values, so the donor can pick up where they were. */
-export async function getResumeValues(donationId: string): Promise<DonationFormValues | null> {
+/**
+ * A checkout that did not complete, as form values, so the donor can pick up where they were. The
+ * gift's shape comes back to anyone with the link; the donor's name, email, tribute and Gift Aid
+ * address only to the browser holding the checkout's resume secret (`token`).
+ */
+export async function getResumeValues(donationId: string, token: string | null): Promise<DonationFormValues | null> {
   const [row] = await db
     .select({ donation: donations, donorName: donations.donorName, donorEmail: donors.email })
     .from(donations)
@@ -267,7 +275,8 @@ export async function getResumeValues(donationId: string): Promise<DonationFormV
     .where(eq(donations.id, donationId))
   if (!row || row.donation.status === 'succeeded' || row.donation.status === 'processing') return null
   const d = row.donation
-  const [declaration] = await db.select().from(giftAidDeclarations).where(eq(giftAidDeclarations.donationId, donationId))
+  const theirs = tokenMatches(token, d.resumeTokenHash)
+  const [declaration] = theirs ? await db.select().from(giftAidDeclarations).where(eq(giftAidDeclarations.donationId, donationId)) : []
   const cents = d.amountMinor % 100
   return {
     customAmount: `${Math.floor(d.amountMinor / 100)}${cents ? `.${String(cents).padStart(2, '0')}` : ''}`,
@@ -277,10 +286,10 @@ export async function getResumeValues(donationId: string): Promise<DonationFormV
     designationId: d.designationId,
     coverFee: d.feeCoveredMinor > 0 ? 'on' : undefined,
     tributeType: d.tributeType ?? 'none',
-    tributeName: d.tributeName ?? '',
+    tributeName: theirs ? (d.tributeName ?? '') : '',
     anonymous: d.anonymous ? 'on' : undefined,
-    name: row.donorName,
-    email: row.donorEmail,
+    name: theirs ? row.donorName : '',
+    email: theirs ? row.donorEmail : '',
     country: d.donorCountry,
     // An entity picked for the donor's country comes back as "auto", so changing the country
     // on the resumed form still changes the entity; only a donor's own choice stays pinned.

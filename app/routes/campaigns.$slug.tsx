@@ -12,6 +12,7 @@ import { createCheckout, getResumeValues } from '#app/models/checkout.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { parseDonationForm, type DonationActionResult } from '#app/utils/donation-form.ts'
 import { renderMarkdown } from '#app/utils/markdown.server.ts'
+import { resumeCookieHeader, resumeTokenFor } from '#app/utils/resume-cookie.server.ts'
 import { formatMoney } from '#app/utils/money.ts'
 import { computeProgress, pledgeFill, ratioLabel, timeAgo, timeLeft } from '#app/utils/progress.ts'
 
@@ -41,9 +42,10 @@ const ResumeSchema = z.object({ resume: z.uuid().optional() })
 
 export async function loader({ params, request }: LoaderFunctionArgs) {
   const resume = ResumeSchema.safeParse(Object.fromEntries(new URL(request.url).searchParams))
+  const resumeId = resume.success ? resume.data.resume : undefined
   const [page, initialValues] = await Promise.all([
     getCampaignPageSnapshot(requireSlug(params)),
-    resume.success && resume.data.resume ? getResumeValues(resume.data.resume) : null,
+    resumeId ? getResumeValues(resumeId, await resumeTokenFor(request, resumeId)) : null,
   ])
   if (!page) notFound()
   const { campaign, pledges, designations, supporters, partners } = page
@@ -112,7 +114,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
     return data<DonationActionResult>({ status: 'refused', message: result.error, values: parsed.values }, { status: result.status })
   }
-  return redirect(`/donations/${result.donationId}/review`)
+  return redirect(`/donations/${result.donationId}/review`, { headers: { 'Set-Cookie': await resumeCookieHeader(result.donationId, result.resumeToken) } })
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => {

@@ -127,6 +127,12 @@ export const donations = pgTable(
     donorName: text('donor_name').notNull(),
     donorCountry: text('donor_country').notNull(),
 
+    /**
+     * SHA-256 (hex) of the secret the donor's browser holds in a cookie: only that browser gets the
+     * donor's own answers back on a resumed form (app/utils/resume-cookie.server.ts).
+     */
+    resumeTokenHash: text('resume_token_hash'),
+
     // Stripe
     checkoutSessionId: text('checkout_session_id').unique(),
     checkoutUrl: text('checkout_url'),

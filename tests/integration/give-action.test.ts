@@ -356,6 +356,31 @@ describe('the review, thank-you and cancel pages', () => {
     expect(await donationRow(again)).toMatchObject({ fiscal_partner_id: 'nz' })
   })
 
+  test('a resume link opened in another browser brings back the gift, never the donor’s name, email, tribute or address', async () => {
+    const donationId = await give({
+      currency: 'GBP',
+      country: 'GB',
+      tributeType: 'memory',
+      tributeName: 'Grace Hopper',
+      giftAid: 'on',
+      giftAidFirstName: 'Ada',
+      giftAidLastName: 'Lovelace',
+      giftAidHouse: '12',
+      giftAidAddress: 'St James’s Square, London',
+      giftAidPostcode: 'SW1Y 4JH',
+    })
+    await thrown(cancelByLink(donationId))
+    // The link as the donor might share it with the campaign: someone else's browser has no cookie,
+    // or one naming this gift without its secret.
+    for (const cookie of ['', `lift_resume=${encodeURIComponent(btoa(JSON.stringify({ donationId, token: 'x'.repeat(43) })))}`]) {
+      const { initialValues } = await loadCampaign('aftercare-thailand', `?resume=${donationId}`, { cookie })
+      expect(initialValues).toMatchObject({ customAmount: '50', currency: 'GBP', tributeType: 'memory', tributeName: '', name: '', email: '' })
+      expect(JSON.stringify(initialValues)).not.toMatch(/Ada|Lovelace|Grace|SW1Y|St James/)
+    }
+    // The donor's own browser still gets every answer back.
+    expect((await loadCampaign('aftercare-thailand', `?resume=${donationId}`)).initialValues).toMatchObject({ name: 'Ada Lovelace', tributeName: 'Grace Hopper', giftAidPostcode: 'SW1Y 4JH' })
+  })
+
   test('a malformed resume id is ignored, not an error', async () => {
     expect((await loadCampaign('aftercare-thailand', '?resume=nope')).initialValues).toBeUndefined()
   })

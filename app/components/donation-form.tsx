@@ -4,13 +4,15 @@ import { Form, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState, type FormEvent } from 'react'
 import {
   amountPresets,
+  chosenAmountMinor,
   countries,
+  formValues,
   parseDonationForm,
   type DonationActionResult,
   type DonationFieldErrors,
   type DonationFormValues,
 } from '#app/utils/donation-form.ts'
-import { giftAidDeclaration, giftAidFooter, giftAidHeader } from '#app/utils/gift-aid.ts'
+import { giftAidAmountNotYetKnown, giftAidDeclaration, giftAidFooter, giftAidHeader } from '#app/utils/gift-aid.ts'
 import { currencies, currencyNames, formatMoney, isCurrency, type Currency } from '#app/utils/money.ts'
 import { ErrorSummary, FieldError, fieldAria, fieldId } from './form-field.tsx'
 
@@ -37,6 +39,18 @@ export function DonationForm({ currency: campaignCurrency, designations, default
   const summary = useRef<HTMLDivElement>(null)
   const custom = useRef<HTMLInputElement>(null)
   const customRadio = useRef<HTMLInputElement>(null)
+  const formRef = useRef<HTMLFormElement>(null)
+  // The Gift Aid sentence names the amount, as HMRC's model does and as it is stored (receipts.md
+  // UK-R3). Read from the fields once the script runs and whenever they change; before that (or
+  // without JavaScript) the sentence says "the amount chosen above", and the review page shows
+  // the declaration as recorded, amount and all, before the donor pays.
+  const [giftAidAmount, setGiftAidAmount] = useState<string | null>(null)
+  const readGiftAidAmount = () => {
+    if (!formRef.current) return
+    const minor = chosenAmountMinor(formValues(new FormData(formRef.current)), 'GBP')
+    setGiftAidAmount(minor === null ? null : formatMoney(minor, 'GBP'))
+  }
+  useEffect(readGiftAidAmount, [])
 
   // Move focus to the list of problems whenever a new set appears, so it is read out at once.
   const errorKey = Object.entries(errors).join('|')
@@ -61,7 +75,7 @@ export function DonationForm({ currency: campaignCurrency, designations, default
   const ukCharity = partners.find((p) => p.id === 'uk')?.legalName ?? 'LIFT International UK'
 
   return (
-    <Form method="post" noValidate className="donation-form" onSubmit={onSubmit} aria-labelledby="donate-heading">
+    <Form ref={formRef} method="post" noValidate className="donation-form" onSubmit={onSubmit} onChange={readGiftAidAmount} onInput={readGiftAidAmount} aria-labelledby="donate-heading">
       <h2 id="donate-heading">Make a gift</h2>
       <ErrorSummary ref={summary} form={form} errors={errors} />
       {refused ? (
@@ -259,13 +273,12 @@ export function DonationForm({ currency: campaignCurrency, designations, default
         <p className="hint">{giftAidHeader}</p>
         <label className="check">
           <input type="checkbox" name="giftAid" id={fieldId(form, 'giftAid')} defaultChecked={values.giftAid === 'on'} />
-          <span>
-            {giftAidDeclaration({
-              scope: values.frequency === 'monthly' ? 'enduring' : 'single',
-              amount: 'this amount',
-              charity: ukCharity,
-            })}
-          </span>
+          {/* Both scopes are on the page; the stylesheet shows the one the frequency chosen calls for. */}
+          {(['single', 'enduring'] as const).map((scope) => (
+            <span key={scope} className={`gift-aid__declaration gift-aid__declaration--${scope}`}>
+              {giftAidDeclaration({ scope, amount: giftAidAmount ?? giftAidAmountNotYetKnown, charity: ukCharity })}
+            </span>
+          ))}
         </label>
         <FieldError form={form} field="giftAid" errors={errors} />
         <div className="gift-aid__details">
@@ -286,7 +299,7 @@ export function DonationForm({ currency: campaignCurrency, designations, default
             </div>
           ))}
         </div>
-        <p className="hint">{giftAidFooter}</p>
+        <p className="hint">{giftAidFooter(ukCharity)}</p>
       </fieldset>
 
       {/* Hidden from people (and screen readers); bots that fill in every field give themselves away. */}

@@ -35,7 +35,8 @@ export async function getDonationSummary(donationId: string) {
       campaignTitle: campaigns.title,
       campaignCurrency: campaigns.currency,
       donorTargetMinor: campaigns.donorTargetMinor,
-      giftAid: sql<boolean>`exists (select 1 from ${giftAidDeclarations} g where g.donation_id = ${donations.id})`,
+      /** The Gift Aid declaration's sentence as recorded (amount, scope, charity; nothing personal). */
+      giftAidWording: sql<string | null>`(select g.wording_text from ${giftAidDeclarations} g where g.donation_id = ${donations.id})`,
     })
     .from(donations)
     .innerJoin(campaigns, eq(campaigns.id, donations.campaignId))

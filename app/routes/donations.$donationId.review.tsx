@@ -34,7 +34,7 @@ export async function loader({ params }: LoaderFunctionArgs) {
     designation: gift.designationName,
     tribute: gift.tributeType ? `${gift.tributeType === 'honour' ? 'In honour of' : 'In memory of'} ${gift.tributeName}` : null,
     anonymous: gift.anonymous,
-    giftAid: gift.giftAid,
+    giftAidWording: gift.giftAidWording,
     partner: gift.partnerLegalName,
     partnerReason: auto.partnerId === gift.fiscalPartnerId ? auto.reason : 'you chose it',
     matches: held.map((r) => ({ partner: r.partnerName, amount: formatMoney(r.amountMinor, campaignCurrency) })),
@@ -109,7 +109,13 @@ export default function ReviewGift() {
       </Form>
       {r.tribute ? <p>{r.tribute}.</p> : null}
       {r.anonymous ? <p>Your name will not be shown anywhere public.</p> : null}
-      {r.giftAid ? <p>Gift Aid: your declaration is recorded; LIFT International UK will claim 25p for every £1.</p> : null}
+      {r.giftAidWording ? (
+        <div className="review__gift-aid">
+          <p>Your Gift Aid declaration, as recorded (it applies once you have paid):</p>
+          <blockquote>{r.giftAidWording}</blockquote>
+          <p>{r.partner} will claim 25p for every £1. If this is not what you meant, change your gift before paying.</p>
+        </div>
+      ) : null}
 
       <div className="review__actions">
         <a className="button button--primary" href={r.checkoutUrl}>

@@ -239,6 +239,12 @@ function readAmount(preset: string, custom: string, currency: Currency): AmountR
   return { ok: true, amountMinor: presetMinor }
 }
 
+/** The amount the form's fields name, if they name a valid one: the Gift Aid sentence shows it as the donor types. */
+export function chosenAmountMinor(values: DonationFormValues, currency: Currency): number | null {
+  const amount = readAmount(values.amountPreset ?? '', values.customAmount ?? '', currency)
+  return amount.ok ? amount.amountMinor : null
+}
+
 /** The first value of each known field, as plain strings (what both FormData and tests give). */
 export function formValues(source: FormData | Record<string, string | undefined>): DonationFormValues {
   const values: DonationFormValues = {}

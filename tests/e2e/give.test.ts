@@ -1,9 +1,11 @@
 // Giving through the offline sandbox in a real Chromium against the real server: the form, the
 // review (entity and match), the labelled sandbox checkout, the thank-you page waiting for the
 // signed webhook, and the campaign bar moved by exactly the gift and its match. Once with
-// JavaScript, once without, and once going back from checkout to the form with the answers kept.
+// JavaScript, once without, and once going back from checkout to the form with the answers kept;
+// and a Gift Aid declaration recorded exactly as the donor was shown it.
 // One server and one database serve the whole run, so every figure is a before/after delta.
 import path from 'node:path'
+import pg from 'pg'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { fillValidForm, go, launchChromium, openPage, readBar, screenshots, waitForHydration } from './support.ts'
@@ -96,6 +98,44 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
     expect(await page.getByLabel('Their name').inputValue()).toBe('Dorothy Vaughan')
     await page.screenshot({ path: path.join(screenshots, 'give-resumed-form.png'), fullPage: true })
     expect(await readBar(page)).toEqual(before)
+    expect(errors).toEqual([])
+    await close()
+  })
+
+  test.each([true, false])('Gift Aid (JavaScript: %s): the declaration shown for the frequency chosen is the one recorded', async (javaScript) => {
+    const tab = await openPage(browser, campaignUrl(), { javaScript })
+    const { page, errors, close } = tab
+    if (javaScript) await waitForHydration(page)
+    await page.getByLabel('Currency').selectOption('GBP')
+    await page.getByLabel(/^Other amount/).fill('25')
+    await page.getByLabel('Full name').fill('Mary Seacole')
+    await page.getByLabel('Email').fill(`mary.seacole.${javaScript}.e2e@example.org`)
+    await page.getByLabel('Country').selectOption('GB')
+    await page.getByLabel('Monthly').check()
+    await page.locator('input[name="giftAid"]').check()
+    for (const [label, value] of [['First name', 'Mary'], ['Surname', 'Seacole'], ['House name or number', '14'], ['Home address', 'Soho Square, London'], ['Postcode', 'W1D 3QG']]) {
+      await page.getByLabel(label!, { exact: true }).fill(value!)
+    }
+    const shown = page.locator('.gift-aid__declaration:visible')
+    await expect.poll(() => shown.count()).toBe(1)
+    const sentence = await shown.innerText()
+    const enduring = 'and any donations I make in the future or have made in the past 4 years to LIFT International UK.'
+    // With the script the amount is read as it is typed; without, the review page shows it before payment.
+    expect(sentence).toContain(javaScript ? `I want to Gift Aid my donation of £25.00 ${enduring}` : `I want to Gift Aid my donation of the amount chosen above ${enduring}`)
+
+    await go(tab, () => page.getByRole('button', { name: 'Continue to payment' }).click(), /\/review$/)
+    const donationId = /\/donations\/([0-9a-f-]{36})\/review$/.exec(page.url())![1]!
+    const database = new pg.Client(app!.databaseUrl)
+    await database.connect()
+    try {
+      const { rows } = await database.query<{ wording_text: string }>('select wording_text from gift_aid_declarations where donation_id = $1', [donationId])
+      expect(rows).toHaveLength(1)
+      expect(await page.locator('.review__gift-aid blockquote').innerText()).toBe(rows[0]!.wording_text)
+      if (javaScript) expect(rows[0]!.wording_text).toBe(sentence)
+      else expect(rows[0]!.wording_text).toBe(sentence.replace('the amount chosen above', '£25.00'))
+    } finally {
+      await database.end()
+    }
     expect(errors).toEqual([])
     await close()
   })

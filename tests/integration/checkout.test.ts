@@ -318,7 +318,8 @@ describe('Gift Aid', () => {
     const declaredAt = new Date(declaration!.declared_at as string).getTime()
     expect(declaredAt).toBeGreaterThanOrEqual(before - 1)
     expect(declaredAt).toBeLessThanOrEqual(after)
-    expect(await review(donationId)).toMatchObject({ giftAid: true, partner: 'LIFT International UK' })
+    // The review page shows the declaration as recorded, before the donor pays.
+    expect(await review(donationId)).toMatchObject({ giftAidWording: declaration!.wording_text, partner: 'LIFT International UK' })
   })
 
   test('a monthly donor declares for this and future gifts', async () => {

@@ -186,7 +186,7 @@ describe('the review, thank-you and cancel pages', () => {
       designation: 'Love Packs',
       tribute: 'In honour of Mum',
       anonymous: false,
-      giftAid: false,
+      giftAidWording: null,
       partner: 'LIFT International',
       partnerReason: 'it is the LIFT entity in your country, so your receipt works for your taxes there',
       matches: [{ partner: "One Day's Wages", amount: '$100.00' }],

@@ -272,7 +272,8 @@ export async function unlockChallenges(tx: Executor, campaignId: number, at: Dat
 /**
  * Closes a pledge after its window: voids holds, gives remaining cap to gifts left short, then
  * applies the leftover policy — 'return' releases the rest to the partner, 'donate' books it as
- * the partner's unmatched gift to the campaign's default designation.
+ * the partner's unmatched gift to the campaign's default designation. A challenge that never
+ * unlocked was never owed: its cap goes back to the partner whatever the policy says.
  */
 export async function closePledge(tx: Executor, { pledgeId, at }: { pledgeId: number; at: Date }): Promise<{ leftoverMinor: number }> {
   const [row] = await tx
@@ -287,7 +288,7 @@ export async function closePledge(tx: Executor, { pledgeId, at }: { pledgeId: nu
   await expireStale(tx, [pledge], null)
   await matchRetrospectively(tx, pledges, { campaignId: row.campaignId, cause: `close:${pledgeId}`, at })
   const leftover = capRoom(pledge)
-  if (pledge.leftoverPolicy === 'donate' && leftover > 0) {
+  if (pledge.leftoverPolicy === 'donate' && leftover > 0 && !isLocked(pledge)) {
     await recordMatch(tx, {
       pledge,
       kind: 'leftover',

@@ -517,6 +517,18 @@ describe('closing a pledge', () => {
     expect(row!.note).toMatch(/gave the \$60\.00 left of its cap unmatched/)
     await expectLedgerClean()
   })
+
+  test("'donate' on a challenge that never unlocked: nothing was owed, so nothing is booked", async () => {
+    const { campaign, pledges } = await campaignWith([{ capMinor: 10_000, leftoverPolicy: 'donate', unlockMinRaisedMinor: 20_000 }])
+    await give(campaign.id, 4_000)
+    const entries = await countRows('ledger_entries')
+    const result = await db.transaction((tx) => closePledge(tx, { pledgeId: pledges[0]!.id, at: new Date() }))
+    expect(result).toEqual({ leftoverMinor: 10_000 })
+    expect(await countRows('ledger_entries')).toBe(entries)
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ matchedMinor: 0, leftoverMinor: 10_000 })
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 4_000, matchedMinor: 0 })
+    await expectLedgerClean()
+  })
 })
 
 describe('gifts in another currency', () => {

@@ -85,6 +85,13 @@ export const ledgerEntries = pgTable(
     createdBy: text('created_by').notNull().default('system'),
     reason: text('reason'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    /**
+     * The top-level transaction that posted the entry: its postings can be written only by that
+     * transaction (migration 0009), so a committed entry's postings never change.
+     */
+    postedInXact: bigint('posted_in_xact', { mode: 'number' })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text::bigint)`),
   },
   (t) => [
     unique('ledger_entries_source').on(t.kind, t.sourceKey),

@@ -378,10 +378,32 @@ describe('the database guards the books itself', () => {
       }),
     )
     expect(message).toMatch(/does not balance: its postings sum to 1/)
-    // A posting added later to a balanced entry unbalances it: also refused.
+    // A posting added later to a committed entry is refused, alone or as a balanced pair.
     const ok = (await entryBy('stripe_other', 'txn_ok'))!
-    expect(await databaseRejection(db.transaction((tx) => rawPosting(tx, ok.id, 'suspense', 7)))).toMatch(/does not balance/)
+    expect(await databaseRejection(db.transaction((tx) => rawPosting(tx, ok.id, 'suspense', 7)))).toMatch(/was not posted by this transaction/)
     expect(await countRows('ledger_entries')).toBe(1)
+  })
+
+  test('a committed entry takes no more postings, even a balanced pair; its own transaction may add them, savepoints included', async () => {
+    await createCatalog()
+    await db.transaction(async (tx) => {
+      const id = await rawEntry(tx, 'txn_history')
+      await rawPosting(tx, id, 'funds:love-packs:gifts', -500)
+      // Within a savepoint of the same transaction: still the entry's own transaction.
+      await tx.transaction(async (savepoint) => rawPosting(savepoint, id, 'assets:stripe', 500))
+    })
+    const entry = (await entryBy('stripe_other', 'txn_history'))!
+    const postings = await countRows('ledger_postings')
+    // Moving restricted money inside history, without a new entry.
+    const moved = databaseRejection(
+      db.transaction(async (tx) => {
+        await rawPosting(tx, entry.id, 'funds:love-packs:gifts', 7)
+        await rawPosting(tx, entry.id, 'funds:unrestricted:gifts', -7)
+      }),
+    )
+    expect(await moved).toMatch(/ledger entry \d+ was not posted by this transaction/)
+    expect(await countRows('ledger_postings')).toBe(postings)
+    await expectLedgerClean(db, { strict: true })
   })
 
   test('an entry without postings is rejected at commit', async () => {

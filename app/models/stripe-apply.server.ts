@@ -182,6 +182,21 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
 const monthMs = 30.4375 * 86_400_000
 
 /**
+ * What one paid invoice of a monthly gift gave. Usually the plan's own figures (the chosen amount,
+ * plus the fee the donor covers); when Stripe charged something else (finance changed the price
+ * in the Dashboard, a proration), the whole charge is the donor's gift, so the totals, the match
+ * and the ledger all count what was paid rather than what the plan once said.
+ */
+export function installmentAmounts(
+  plan: { amountMinor: number; feeCoveredMinor: number; chargedMinor: number; currency: string },
+  invoice: { amount_paid: number; currency: string },
+): { amountMinor: number; feeCoveredMinor: number; chargedMinor: number } {
+  const { amountMinor, feeCoveredMinor, chargedMinor } = plan
+  if (invoice.currency.toUpperCase() !== plan.currency || invoice.amount_paid === chargedMinor) return { amountMinor, feeCoveredMinor, chargedMinor }
+  return { amountMinor: invoice.amount_paid, feeCoveredMinor: 0, chargedMinor: invoice.amount_paid }
+}
+
+/**
  * The donation for one paid invoice of a monthly gift. The first is the one created at checkout;
  * each later one is created here, numbered by months since the subscription began, so invoices
  * processed out of order still get their own number.
@@ -219,6 +234,7 @@ async function installmentDonation(tx: Executor, { invoice, subscription }: Invo
   const paidAt = fromUnix(invoice.status_transitions?.paid_at ?? invoice.created)
   const [campaign] = await tx.select({ currency: campaigns.currency }).from(campaigns).where(eq(campaigns.id, plan.campaignId))
   const rate = first.currency === campaign!.currency ? '1' : ((await tableRate(tx, first.currency, campaign!.currency, paidAt)) ?? first.campaignFxRate)
+  const paid = installmentAmounts(plan, invoice)
   const [created] = await tx
     .insert(donations)
     .values({
@@ -229,11 +245,9 @@ async function installmentDonation(tx: Executor, { invoice, subscription }: Invo
       frequency: 'monthly',
       recurringPlanId: plan.id,
       installment,
-      amountMinor: plan.amountMinor,
-      feeCoveredMinor: plan.feeCoveredMinor,
-      chargedMinor: plan.chargedMinor,
+      ...paid,
       currency: plan.currency,
-      campaignAmountMinor: convertMinor(plan.amountMinor, rate),
+      campaignAmountMinor: convertMinor(paid.amountMinor, rate),
       campaignFxRate: rate,
       campaignFxSource: rate === '1' ? 'identity' : 'table',
       tributeType: first.tributeType,

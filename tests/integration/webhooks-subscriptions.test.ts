@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest'
 import { db } from '#app/utils/db.server.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
-import { cancelSubscription, failNextInvoice, payNextInvoice } from '#tests/mocks/stripe/simulate.ts'
+import { cancelSubscription, changeSubscriptionAmount, failNextInvoice, payNextInvoice } from '#tests/mocks/stripe/simulate.ts'
 import { getFakeObject, takeEvents } from '#tests/mocks/stripe/state.ts'
 import { createCampaign, createCatalog, type PledgeOptions } from '#tests/factories.ts'
 import { entriesOf, expectLedgerClean, matchOf, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
@@ -82,6 +82,27 @@ describe('monthly gifts', () => {
     }
     expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ matchedMinor: 6_000, reservedMinor: 0 })
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 6_000, matchedMinor: 6_000, giftsCount: 3, donorsCount: 1 })
+    await expectLedgerClean(db, { strict: true })
+  })
+
+  test('a payment of another amount than the plan (a price changed in the Dashboard) counts what was paid, everywhere', async () => {
+    const { campaign, pledges } = await longCampaign()
+    const gift = await monthlyGift(campaign.slug)
+    // Finance raises the donor's monthly gift from $20 to $25 at their request.
+    changeSubscriptionAmount(gift.subscriptionId!, 2_500, { at: inMonths(0.5) })
+    payNextInvoice(gift.subscriptionId!, { at: inMonths(1) })
+    await deliverQueued('us')
+
+    const gifts = await installments(gift.plan.id)
+    expect(gifts.map((g) => [g.installment, g.amountMinor, g.chargedMinor, g.countedMinor])).toEqual([
+      [1, 2_000, 2_000, 2_000],
+      [2, 2_500, 2_500, 2_500],
+    ])
+    expect(await matchOf(gifts[1]!.id)).toBe(2_500)
+    const entry = (await entriesOf(gifts[1]!.id)).find((e) => e.kind === 'gift')!
+    expect(await postingsOf(entry.id)).toMatchObject({ 'funds:survivor-fund:gifts': -2_500 })
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ matchedMinor: 4_500 })
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 4_500, matchedMinor: 4_500, giftsCount: 2 })
     await expectLedgerClean(db, { strict: true })
   })
 

@@ -14,9 +14,11 @@ import {
   invalid,
   locate,
   mustFind,
+  newId,
   queueEvent,
   toSettlement,
   unix,
+  wireDecimal,
   type AccountState,
 } from './state.ts'
 
@@ -313,6 +315,18 @@ function billNext(subscriptionId: string, succeed: boolean, at: number): Stripe.
 export function cancelSubscription(subscriptionId: string, options: { at?: Date } = {}): Stripe.Event[] {
   const { account, object: subscription } = locate('subscription', subscriptionId)
   return [endSubscription(account, subscription, unix(options.at))]
+}
+
+/**
+ * Finance changes a monthly gift's amount in the Dashboard: the item's price now charges
+ * `unitAmount`, from the next invoice on (customer.subscription.updated).
+ */
+export function changeSubscriptionAmount(subscriptionId: string, unitAmount: number, options: { at?: Date } = {}): Stripe.Event[] {
+  const { account, object: subscription } = locate('subscription', subscriptionId)
+  const item = subscription.items.data[0]!
+  const previous = { items: structuredClone(subscription.items) }
+  item.price = { ...item.price, id: newId('price'), unit_amount: unitAmount, unit_amount_decimal: wireDecimal(unitAmount) }
+  return [queueEvent(account, 'customer.subscription.updated', subscription, { at: unix(options.at), previous })]
 }
 
 export function endSubscription(account: AccountState, subscription: Stripe.Subscription, at: number): Stripe.Event {

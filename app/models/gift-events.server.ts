@@ -245,17 +245,19 @@ export async function recordRefund(tx: Executor, donationId: string, refund: Ref
   }
   if (refund.failureBalance && refund.balance) {
     const delta = countedDelta(locked, { refundedMinor: -refund.amountMinor })
+    // Dated when the money came back, not when the refund was asked for: a closed month stays closed.
+    const failedAt = refund.failureBalance.at ?? refund.at
     const posted = await postChargeAdjustment(tx, {
       ...giftContext(locked),
       kind: 'refund_failure',
       balance: refund.failureBalance,
       atGiftRateMinor: -atGiftRate(locked.donation, refund.amountMinor),
       campaignValueMinor: delta,
-      effectiveAt: refund.at,
+      effectiveAt: failedAt,
       metadata: { refundId: refund.id },
     })
     if (posted.created) {
-      await applyRemoval(tx, locked, { refundedMinor: -refund.amountMinor }, `refund-failed:${refund.id}`, refund.at)
+      await applyRemoval(tx, locked, { refundedMinor: -refund.amountMinor }, `refund-failed:${refund.id}`, failedAt)
       await addToTotals(tx, locked.donation.campaignId, { raisedMinor: delta, donor: { id: locked.donation.donorId, countedDeltaMinor: delta } })
     }
   }
@@ -305,17 +307,19 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
     const withdrawn = balance.amountMinor < 0
     const change = { disputedMinor: withdrawn ? dispute.amountMinor : -dispute.amountMinor }
     const delta = countedDelta(locked, change)
+    // Each movement on its own date: funds reinstated in May are May's, whenever the dispute opened.
+    const movedAt = balance.at ?? dispute.at
     const posted = await postChargeAdjustment(tx, {
       ...giftContext(locked),
       kind: withdrawn ? 'dispute_withdrawal' : 'dispute_reinstatement',
       balance,
       atGiftRateMinor: atGiftRate(locked.donation, change.disputedMinor),
       campaignValueMinor: delta,
-      effectiveAt: dispute.at,
+      effectiveAt: movedAt,
       metadata: { disputeId: dispute.id },
     })
     if (posted.created) {
-      await applyRemoval(tx, locked, change, `dispute:${dispute.id}`, dispute.at)
+      await applyRemoval(tx, locked, change, `dispute:${dispute.id}`, movedAt)
       await addToTotals(tx, locked.donation.campaignId, { raisedMinor: delta, donor: { id: locked.donation.donorId, countedDeltaMinor: delta } })
     }
   }

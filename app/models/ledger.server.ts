@@ -199,6 +199,8 @@ export interface BalanceFacts {
   feeMinor: number
   netMinor: number
   currency: string
+  /** When Stripe moved the money (the balance transaction's `created`): a correction's own date. */
+  at?: Date
 }
 
 export interface GiftContext {

@@ -143,6 +143,7 @@ export function balanceFacts(balance: Stripe.BalanceTransaction): BalanceFacts &
     feeMinor: balance.fee,
     netMinor: balance.net,
     currency: balance.currency.toUpperCase(),
+    at: new Date(balance.created * 1000),
     exchangeRate: balance.exchange_rate === null ? null : decimal(balance.exchange_rate),
   }
 }

@@ -144,7 +144,9 @@ describe('disputes', () => {
     const { campaign, gift, chargeId } = await paidGift(5_000)
     const dispute = disputeOf(openDispute(chargeId))
     await deliverQueued('us')
-    closeDispute(dispute.id, 'won')
+    // Won six weeks later: the reinstatement belongs to that day's books, not the day it opened.
+    const wonAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 42 * 86_400_000)
+    closeDispute(dispute.id, 'won', { at: wonAt })
     expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['charge.dispute.funds_reinstated', 'charge.dispute.closed'])
 
     const [row] = await db.select().from(disputes).where(eq(disputes.id, dispute.id))
@@ -152,6 +154,8 @@ describe('disputes', () => {
     const reinstated = getFakeObject<Stripe.Dispute>(dispute.id)!.balance_transactions[1]!
     const entry = (await entryBy('dispute_reinstatement', reinstated.id))!
     expect(await postingsOf(entry.id)).toEqual({ 'assets:stripe': 5_000, 'funds:survivor-fund:disputes': -5_000 })
+    expect(entry.effectiveAt).toEqual(wonAt)
+    expect((await entryBy('dispute_withdrawal', getFakeObject<Stripe.Dispute>(dispute.id)!.balance_transactions[0]!.id))!.effectiveAt.getTime()).toBeLessThan(wonAt.getTime())
     expect(await donationOf(gift.donationId)).toMatchObject({ disputedMinor: 0, lostDisputeMinor: 0, countedMinor: 5_000 })
     expect(await matchOf(gift.donationId)).toBe(5_000)
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 5_000, matchedMinor: 5_000, donorsCount: 1 })

@@ -1,7 +1,7 @@
 // Background work that runs beside the web server, each worker with its own loop.
 import { pruneRateLimits } from '#app/models/abuse.server.ts'
 import { sendAllDueEmails } from '#app/models/email-outbox.server.ts'
-import { releaseExpiredReservations } from '#app/models/matching.server.ts'
+import { offerFreeCap, releaseExpiredReservations } from '#app/models/matching.server.ts'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
 import { getEmailTransport } from '#app/utils/email.server.ts'
 import { getAppUrl, type Env } from '#app/utils/env.server.ts'
@@ -26,10 +26,11 @@ export async function startWorkers(env: Env): Promise<Workers> {
   running.push(events)
   const mail = getEmailTransport(env)
   running.push(
-    every('Sweeper: voids match reservations held past their time, every 30 s', 30_000, async () => {
+    every('Sweeper: voids match reservations held past their time and offers free cap to gifts waiting for it, every 30 s', 30_000, async () => {
       while ((await releaseExpiredReservations(db)) > 0) {
         // a batch at a time until none is overdue
       }
+      await offerFreeCap(db)
       await pruneRateLimits(db)
     }),
     every(`Mailer: sends queued email ${mail.name === 'resend' ? 'through Resend' : `into the dev outbox (${getAppUrl(env)}/dev/outbox)`}, every 5 s`, 5_000, async () => {

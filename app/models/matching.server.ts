@@ -7,9 +7,10 @@
 // Lock order, everywhere: the gift's donation row → the campaign's pledges in priority order
 // (lockPledges) → per-donor counters → the campaign totals row. Every function here that moves a
 // pledge's matched amount also moves the campaign's matched total, in the same transaction.
-import { and, eq, inArray, lt } from 'drizzle-orm'
-import type { Executor } from '#db/client.ts'
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import type { Db, Executor } from '#db/client.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'
+import { donations } from '#db/schema/giving.ts'
 import { campaignTotals, matchReservations } from '#db/schema/matching.ts'
 import {
   allocateMatch,
@@ -123,8 +124,10 @@ export async function reserveMatch(
     return quote(pledges, { allocations, skipped: [], unmatchedPortionMinor: gift.campaignAmountMinor - covered, shortfallMinor: 0 }, gift.campaignAmountMinor, existing[0]?.expiresAt ?? null)
   }
   let result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.campaignAmountMinor)
-  // Only when the cap is what stops us is it worth voiding abandoned checkouts' holds first.
+  // Only when the cap is what stops us is it worth voiding abandoned checkouts' holds first. The
+  // cap they free goes to gifts already paid and left waiting, oldest first, before this checkout.
   if (result.shortfallMinor > 0 && (await expireStale(tx, pledges, now))) {
+    await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause: `expired:${donationId}`, at: now })
     result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.campaignAmountMinor)
   }
   for (const allocation of result.allocations) {
@@ -249,6 +252,35 @@ export async function releaseExpiredReservations(
     await db.transaction((tx) => releaseReservations(tx, { donationId, status: 'expired', at: now, onlyExpiredBy: now }))
   }
   return due.length
+}
+
+/**
+ * Offers free cap to paid gifts still waiting for it. The catch-up pass runs whenever cap frees,
+ * but it skips a gift another transaction holds at that moment rather than wait for it, and cap
+ * can also grow (a partner raises its pledge): the sweeper runs this, so free cap never sits idle
+ * while older gifts wait. Only campaigns with both a waiting gift and an open pledge with room
+ * take the pledge locks.
+ */
+export async function offerFreeCap(db: Db, at = new Date()): Promise<number> {
+  const candidates = await db
+    .selectDistinct({ campaignId: donations.campaignId })
+    .from(donations)
+    .innerJoin(matchPledges, eq(matchPledges.campaignId, donations.campaignId))
+    .where(
+      and(
+        eq(donations.status, 'succeeded'),
+        sql`${donations.matchShortfallMinor} > 0`,
+        isNull(matchPledges.closedAt),
+        sql`${matchPledges.capMinor} > ${matchPledges.matchedMinor} + ${matchPledges.reservedMinor}`,
+      ),
+    )
+  let matched = 0
+  for (const { campaignId } of candidates) {
+    matched += await db.transaction(async (tx) =>
+      matchRetrospectively(tx, await lockPledges(tx, campaignId), { campaignId, cause: `sweep:${at.toISOString()}`, at }),
+    )
+  }
+  return matched
 }
 
 /** After totals move: unlock challenge pledges whose target is now met and match what waited. */

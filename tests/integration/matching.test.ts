@@ -11,9 +11,10 @@ import { explainMatch } from '#app/models/match-explain.server.ts'
 import { giftEntry } from '#app/models/ledger.server.ts'
 import { planFastSettlement, settleFast } from '#app/models/match-settle.server.ts'
 import { readPledges } from '#app/models/match-store.server.ts'
-import { closePledge, previewMatch, releaseExpiredReservations, releaseReservations } from '#app/models/matching.server.ts'
+import { closePledge, offerFreeCap, previewMatch, releaseExpiredReservations, releaseReservations } from '#app/models/matching.server.ts'
 import { verifyCampaignTotals } from '#app/models/totals.server.ts'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
+import { matchPledges } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
 import { matchPledgeDonors, matchReservations, matches } from '#db/schema/matching.ts'
 import { chargeBalance, countRows, createCampaign, createCatalog, createDonation, createDonor, type PledgeOptions } from '#tests/factories.ts'
@@ -296,6 +297,35 @@ describe('reservations: held, converted, released', () => {
     const fresh = await createDonation({ campaignId: campaign.id, amountMinor: 4_000 })
     expect((await reserve(fresh.id)).totalMatchMinor).toBe(4_000)
     expect(await reservationsOf(stale.id)).toMatchObject([{ status: 'expired' }])
+    await expectLedgerClean()
+  })
+
+  test('cap freed by a new checkout voiding an expired hold goes to a gift already paid and waiting, first', async () => {
+    const { campaign } = await campaignWith([{ capMinor: 10_000 }])
+    const stale = await createDonation({ campaignId: campaign.id, amountMinor: 10_000 })
+    await reserve(stale.id, { holdMinutes: 30 })
+    // Paid while the abandoned checkout still held the whole cap: it waits for cap.
+    const waiting = await give(campaign.id, 5_000)
+    expect(await matchOf(waiting.id)).toBe(0)
+    // An hour later a new checkout needs the cap and voids the expired hold.
+    const fresh = await createDonation({ campaignId: campaign.id, amountMinor: 6_000 })
+    const quote = await reserve(fresh.id, { now: new Date(Date.now() + 60 * 60_000) })
+    expect(await matchOf(waiting.id)).toBe(5_000)
+    expect(quote.totalMatchMinor).toBe(5_000)
+    await expectLedgerClean()
+  })
+
+  test('the sweeper offers free cap to gifts still waiting: cap a partner raised, or a pass that skipped them', async () => {
+    const { campaign, pledges } = await campaignWith([{ capMinor: 3_000 }])
+    const first = await give(campaign.id, 5_000)
+    const second = await give(campaign.id, 2_000)
+    expect([await matchOf(first.id), await matchOf(second.id)]).toEqual([3_000, 0])
+    expect(await offerFreeCap(db)).toBe(0) // no room: nothing to do, and no pledge lock taken
+    // The partner raises its pledge by $30: the older gift's $20 first, then $10 of the newer one.
+    await db.update(matchPledges).set({ capMinor: 6_000 }).where(eq(matchPledges.id, pledges[0]!.id))
+    expect(await offerFreeCap(db)).toBe(3_000)
+    expect([await matchOf(first.id), await matchOf(second.id)]).toEqual([5_000, 1_000])
+    expect(await totalsOf(campaign.id)).toMatchObject({ matchedMinor: 6_000 })
     await expectLedgerClean()
   })
 

@@ -37,9 +37,30 @@ export async function checkLedger(exec: Executor): Promise<Finding[]> {
     where e.id is null or a.id is null`)) {
     error('no orphan postings', `posting ${r.id} does not match its entry or account`)
   }
-  const guards = ['ledger_entries_append_only', 'ledger_postings_append_only', 'matches_append_only', 'ledger_entries_balanced', 'ledger_postings_balanced']
-  const present = await rows<{ tgname: string }>(exec, sql`select tgname from pg_trigger where not tgisinternal or tgname like 'ledger_%'`)
-  for (const guard of guards) if (!present.some((t) => t.tgname === guard)) error('guards', `trigger ${guard} is missing`)
+  // The database's own guards (migrations 0001 and 0009): each trigger on its table and firing (a
+  // table's owner can disable one without dropping it), and the keys and checks they rely on.
+  const triggers: [table: string, trigger: string][] = [
+    ...['ledger_accounts', 'ledger_entries', 'ledger_postings', 'matches'].flatMap((table): [string, string][] => [
+      [table, `${table}_append_only`],
+      [table, `${table}_no_truncate`],
+    ]),
+    ['ledger_entries', 'ledger_entries_balanced'],
+    ['ledger_postings', 'ledger_postings_balanced'],
+  ]
+  const present = await rows<{ table: string; tgname: string; enabled: string }>(exec, sql`
+    select c.relname as table, t.tgname, t.tgenabled as enabled from pg_trigger t join pg_class c on c.oid = t.tgrelid
+    where c.relname in ('ledger_accounts', 'ledger_entries', 'ledger_postings', 'matches')`)
+  for (const [table, trigger] of triggers) {
+    const found = present.find((t) => t.table === table && t.tgname === trigger)
+    if (!found) error('guards', `trigger ${trigger} on ${table} is missing`)
+    // 'O' and 'A' fire in every session; 'D' never, 'R' only on a replica.
+    else if (found.enabled !== 'O' && found.enabled !== 'A') error('guards', `trigger ${trigger} on ${table} is disabled`)
+  }
+  const constraints = await rows<{ conname: string }>(exec, sql`
+    select conname from pg_constraint where conname in ('ledger_entries_source', 'match_pledges_within_cap')`)
+  for (const name of ['ledger_entries_source', 'match_pledges_within_cap']) {
+    if (!constraints.some((c) => c.conname === name)) error('guards', `constraint ${name} is missing`)
+  }
 
   for (const r of await rows<{ id: number; cap: number; matched: number; reserved: number; held: number }>(exec, sql`
     select p.id, p.cap_minor as cap, p.matched_minor as matched, p.reserved_minor as reserved,
@@ -57,6 +78,13 @@ export async function checkLedger(exec: Executor): Promise<Finding[]> {
     if (r.matched !== r.from_matches || r.reserved !== r.held) {
       error('per-donor counters', `pledge ${r.pledge_id} donor ${r.donor_id}: matched ${r.matched} (rows say ${r.from_matches}), reserved ${r.reserved} (holds say ${r.held})`)
     }
+  }
+  // verifyCampaignTotals compares the rows that exist; a campaign taking gifts without one would
+  // count nothing at all (its page would stay at zero).
+  for (const r of await rows<{ id: number }>(exec, sql`
+    select c.id from campaigns c where not exists (select 1 from campaign_totals t where t.campaign_id = c.id)
+      and exists (select 1 from donations d where d.campaign_id = c.id)`)) {
+    error('totals = ledger', `campaign ${r.id} takes gifts but has no totals row`)
   }
   for (const d of await verifyCampaignTotals(exec)) {
     error('totals = ledger', `campaign ${d.campaignId} ${d.field}${d.pledgeId ? ` (pledge ${d.pledgeId})` : ''}: stored ${d.stored}, ledger says ${d.fromLedger}`)

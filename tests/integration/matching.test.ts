@@ -741,6 +741,24 @@ describe('totals against the ledger', () => {
     ])
   })
 
+  test('ledger:check reports a guard trigger disabled by the table owner, or a guard key dropped', async () => {
+    await campaignWith([{ capMinor: 10_000 }])
+    expect(await checkLedger(db)).toEqual([])
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`alter table ledger_postings disable trigger ledger_postings_append_only`)
+      await tx.execute(sql`alter table match_pledges drop constraint match_pledges_within_cap`)
+      expect((await checkLedger(tx)).filter((f) => f.check === 'guards')).toEqual([
+        { severity: 'error', check: 'guards', detail: 'trigger ledger_postings_append_only on ledger_postings is disabled' },
+        { severity: 'error', check: 'guards', detail: 'constraint match_pledges_within_cap is missing' },
+      ])
+      // Undone with the rest of the test's transaction.
+      tx.rollback()
+    }).catch((error: unknown) => {
+      if (!(error instanceof Error && error.message === 'Rollback')) throw error
+    })
+    expect(await checkLedger(db)).toEqual([])
+  })
+
   test('ledger:check reports per-donor counters that disagree with the match rows', async () => {
     const { campaign, pledges } = await campaignWith([{ perDonorMaxMinor: 10_000 }])
     const gift = await give(campaign.id, 4_000)

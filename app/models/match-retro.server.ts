@@ -91,6 +91,9 @@ export async function matchRetrospectively(
   for (const gift of waiting) {
     if (!hasRoom()) break
     const result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.matchShortfallMinor)
+    // A match whose key was already taken (the same cause run twice, as two unlocks within one
+    // second would) is not written: the gift keeps waiting for that part, for a later pass.
+    let unwritten = 0
     for (const allocation of result.allocations) {
       const pledge = pledges.find((p) => p.id === allocation.pledgeId)!
       const written = await recordEarnedMatch(tx, {
@@ -102,8 +105,9 @@ export async function matchRetrospectively(
         at,
       })
       if (written) matched += allocation.amountMinor
+      else unwritten += allocation.portionMinor
     }
-    await setShortfall(tx, gift.id, result.shortfallMinor)
+    await setShortfall(tx, gift.id, result.shortfallMinor + unwritten)
   }
   await addToTotals(tx, campaignId, { matchedMinor: matched })
   return matched

@@ -11,6 +11,8 @@ import { explainMatch } from '#app/models/match-explain.server.ts'
 import { giftEntry } from '#app/models/ledger.server.ts'
 import { planFastSettlement, settleFast } from '#app/models/match-settle.server.ts'
 import { readPledges } from '#app/models/match-store.server.ts'
+import { matchRetrospectively } from '#app/models/match-retro.server.ts'
+import { lockPledges } from '#app/models/match-store.server.ts'
 import { closePledge, offerFreeCap, previewMatch, releaseExpiredReservations, releaseReservations } from '#app/models/matching.server.ts'
 import { verifyCampaignTotals } from '#app/models/totals.server.ts'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
@@ -326,6 +328,24 @@ describe('reservations: held, converted, released', () => {
     expect(await offerFreeCap(db)).toBe(3_000)
     expect([await matchOf(first.id), await matchOf(second.id)]).toEqual([5_000, 1_000])
     expect(await totalsOf(campaign.id)).toMatchObject({ matchedMinor: 6_000 })
+    await expectLedgerClean()
+  })
+
+  test('a catch-up pass whose match key is already taken leaves the gift waiting, not unmatched', async () => {
+    const { campaign, pledges } = await campaignWith([{ capMinor: 2_000 }])
+    const gift = await give(campaign.id, 5_000)
+    expect(await donationOf(gift.id)).toMatchObject({ matchShortfallMinor: 3_000 })
+    const pass = (cause: string) =>
+      db.transaction(async (tx) => matchRetrospectively(tx, await lockPledges(tx, campaign.id), { campaignId: campaign.id, cause, at: new Date() }))
+    await db.update(matchPledges).set({ capMinor: 3_000 }).where(eq(matchPledges.id, pledges[0]!.id))
+    expect(await pass('unlock:2026-12-07T10:00:00.000Z')).toBe(1_000)
+    await db.update(matchPledges).set({ capMinor: 5_000 }).where(eq(matchPledges.id, pledges[0]!.id))
+    // The same cause again (two unlocks in one second): its key is taken, so nothing is written...
+    expect(await pass('unlock:2026-12-07T10:00:00.000Z')).toBe(0)
+    // ...and the gift still waits for the $20, which the next pass gives it.
+    expect(await donationOf(gift.id)).toMatchObject({ matchShortfallMinor: 2_000 })
+    expect(await offerFreeCap(db)).toBe(2_000)
+    expect(await matchOf(gift.id)).toBe(5_000)
     await expectLedgerClean()
   })
 

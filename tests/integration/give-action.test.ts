@@ -36,6 +36,18 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+/** A UK taxpayer's gift in pounds with a Gift Aid declaration, as the form posts it. */
+const ukGiftAid = {
+  currency: 'GBP',
+  country: 'GB',
+  giftAid: 'on',
+  giftAidFirstName: 'Ada',
+  giftAidLastName: 'Lovelace',
+  giftAidHouse: '12',
+  giftAidAddress: 'St James’s Square, London',
+  giftAidPostcode: 'SW1Y 4JH',
+}
+
 async function refusals() {
   const { rows } = await db.execute<{ reason: string; route: string; ip: string | null; email: string | null; detail: Record<string, unknown> | null }>(
     sql`select reason, route, ip, email, detail from refused_requests order by id`,
@@ -61,7 +73,7 @@ describe('bad input is a 400 with a clear field error, and nothing is written', 
     ['a malformed email', { email: 'ada@' }, { email: 'Enter an email address like name@example.com.' }],
     // PostgreSQL cannot store a NUL: refused by the form, never a failed insert.
     ['a NUL in a tribute name', { tributeType: 'memory', tributeName: 'Grace\u0000Hopper' }, { tributeName: 'Remove the invisible control characters (a tab, a line break) from this field.' }],
-    ['a line break in a Gift Aid address', { currency: 'GBP', country: 'GB', giftAid: 'on', giftAidFirstName: 'Ada', giftAidLastName: 'Lovelace', giftAidHouse: '12', giftAidAddress: 'St James’s Square\nLondon', giftAidPostcode: 'SW1Y 4JH' }, { giftAidAddress: 'Remove the invisible control characters (a tab, a line break) from this field.' }],
+    ['a line break in a Gift Aid address', { ...ukGiftAid, giftAidAddress: 'St James’s Square\nLondon' }, { giftAidAddress: 'Remove the invisible control characters (a tab, a line break) from this field.' }],
   ])('%s', async (_, change, errors) => {
     const before = await rowCounts()
     const { status, body } = unwrap(await postGift({ ...validForm, ...change }))
@@ -295,16 +307,7 @@ describe('the review, thank-you and cancel pages', () => {
   })
 
   test('Gift Aid answers are kept too, and a paid gift cannot be resumed', async () => {
-    const donationId = await give({
-      currency: 'GBP',
-      country: 'GB',
-      giftAid: 'on',
-      giftAidFirstName: 'Ada',
-      giftAidLastName: 'Lovelace',
-      giftAidHouse: '12',
-      giftAidAddress: 'St James’s Square, London',
-      giftAidPostcode: 'SW1Y 4JH',
-    })
+    const donationId = await give(ukGiftAid)
     await thrown(cancelByLink(donationId))
     expect((await loadCampaign('aftercare-thailand', `?resume=${donationId}`)).initialValues).toMatchObject({
       giftAid: 'on',
@@ -357,18 +360,7 @@ describe('the review, thank-you and cancel pages', () => {
   })
 
   test('a resume link opened in another browser brings back the gift, never the donor’s name, email, tribute or address', async () => {
-    const donationId = await give({
-      currency: 'GBP',
-      country: 'GB',
-      tributeType: 'memory',
-      tributeName: 'Grace Hopper',
-      giftAid: 'on',
-      giftAidFirstName: 'Ada',
-      giftAidLastName: 'Lovelace',
-      giftAidHouse: '12',
-      giftAidAddress: 'St James’s Square, London',
-      giftAidPostcode: 'SW1Y 4JH',
-    })
+    const donationId = await give({ ...ukGiftAid, tributeType: 'memory', tributeName: 'Grace Hopper' })
     await thrown(cancelByLink(donationId))
     // The link as the donor might share it with the campaign: someone else's browser has no cookie,
     // or one naming this gift without its secret.

@@ -30,6 +30,17 @@ async function receivedCompletion() {
   return { ...started, event }
 }
 
+/** A paid checkout whose events have been posted to the webhook: stored, waiting for the processor. */
+async function paidAndPosted(campaignSlug: string) {
+  const started = await startCheckout({ campaignSlug, amountMinor: 5_000 })
+  completeCheckout(started.sessionId, { outcome: 'paid' })
+  for (const event of takeEvents('us')) {
+    const { body, headers } = signedWebhook(event, 'us')
+    expect((await post(body, headers, 'us')).status).toBe(200)
+  }
+  return started
+}
+
 async function inboxRow(id: string) {
   const { rows } = await db.execute<{ attempts: number; processed: boolean; outcome: string | null; last_error: string | null; due_in_s: number }>(sql`
     select attempts, processed_at is not null as processed, outcome, last_error,
@@ -167,12 +178,7 @@ describe('the inbox', () => {
     const { campaign } = await createCampaign()
     const processor = await startStripeEventProcessor({ databaseUrl: getDatabaseUrl(), sweepMs: 60_000 })
     try {
-      const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 5_000 })
-      completeCheckout(started.sessionId, { outcome: 'paid' })
-      for (const event of takeEvents('us')) {
-        const { body, headers } = signedWebhook(event, 'us')
-        expect((await post(body, headers, 'us')).status).toBe(200)
-      }
+      const started = await paidAndPosted(campaign.slug)
       await expect.poll(async () => (await donationOf(started.donationId)).status, { timeout: 5_000 }).toBe('succeeded')
     } finally {
       await processor.stop()
@@ -194,12 +200,7 @@ describe('the inbox', () => {
       expect(await listenerPids()).not.toContain(first)
       expect(warned).toHaveBeenCalledWith(expect.stringContaining('LISTEN connection lost'))
       // Stored after the new connection's catch-up drain: only its NOTIFY can apply it before the sweep.
-      const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 5_000 })
-      completeCheckout(started.sessionId, { outcome: 'paid' })
-      for (const event of takeEvents('us')) {
-        const { body, headers } = signedWebhook(event, 'us')
-        expect((await post(body, headers, 'us')).status).toBe(200)
-      }
+      const started = await paidAndPosted(campaign.slug)
       await expect.poll(async () => (await donationOf(started.donationId)).status, { timeout: 5_000 }).toBe('succeeded')
     } finally {
       await processor.stop()

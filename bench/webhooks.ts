@@ -127,7 +127,7 @@ async function giveThroughForm(baseUrl: string, i: number): Promise<string> {
     partner: 'auto',
     website: '',
   })
-  // The per-IP limit keys on X-Forwarded-For because the app runs with TRUST_PROXY, as behind a
+  // The per-IP limit keys on X-Forwarded-For because the app runs with TRUST_PROXY=1, as behind one
   // proxy; every donor here comes from an address of its own, so no limit is bent.
   const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
   const response = await fetch(`${baseUrl}/campaigns/${campaignSlug}`, {
@@ -286,7 +286,7 @@ async function main() {
         DATABASE_URL: databaseUrl,
         DATA_DIR: dir,
         APP_URL: capture.origin,
-        TRUST_PROXY: 'true',
+        TRUST_PROXY: '1',
         // What production runs (decision 0209); NODE_ENV stays test for the sandbox.
         WEB_CONCURRENCY: String(webProcesses),
       },

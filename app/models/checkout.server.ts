@@ -237,29 +237,34 @@ function sessionParams({
  * The donor went back from Stripe's page: end that session, free the match, keep their answers.
  * Only a checkout not yet paid can be ended here: a bank debit already processing (the donor paid
  * in another tab, or came back to a review page loaded earlier) keeps its gift and its match hold,
- * and the donor is shown that gift instead.
+ * and the donor is shown that gift instead. When Stripe cannot be reached, nothing changes.
  */
-export async function cancelCheckout(donationId: string): Promise<{ campaignSlug: string; outcome: 'canceled' | 'paid' } | null> {
+export async function cancelCheckout(donationId: string): Promise<{ campaignSlug: string; outcome: 'canceled' | 'paid' | 'unavailable' } | null> {
   const [row] = await db
     .select({ status: donations.status, sessionId: donations.checkoutSessionId, fiscalPartnerId: donations.fiscalPartnerId, slug: campaigns.slug })
     .from(donations)
     .innerJoin(campaigns, eq(campaigns.id, donations.campaignId))
     .where(eq(donations.id, donationId))
   if (!row) return null
-  const paid = { campaignSlug: row.slug, outcome: 'paid' } as const
-  if (row.status === 'processing' || row.status === 'succeeded') return paid
+  const answer = (outcome: 'canceled' | 'paid' | 'unavailable') => ({ campaignSlug: row.slug, outcome })
+  if (row.status === 'processing' || row.status === 'succeeded') return answer('paid')
+  let ended: 'canceled' | 'expired' = 'canceled'
   if (row.status === 'pending' && row.sessionId) {
+    const stripe = getStripe(row.fiscalPartnerId as 'us' | 'uk' | 'nz')
     try {
-      await getStripe(row.fiscalPartnerId as 'us' | 'uk' | 'nz').checkout.sessions.expire(row.sessionId)
+      await stripe.checkout.sessions.expire(row.sessionId)
     } catch {
-      // Already complete or expired at Stripe: its webhook tells us which; nothing to cancel here.
-      return paid
+      // Stripe expires only an open session: ask it how this one ended (its webhook will say so too).
+      const session = await stripe.checkout.sessions.retrieve(row.sessionId).catch(() => null)
+      if (session?.status === 'complete') return answer('paid')
+      if (session?.status !== 'expired') return answer('unavailable')
+      ended = 'expired'
     }
   }
-  // Stripe has just expired the session, so it can no longer be paid: ending the gift cannot race
-  // a payment. One already failed, expired or cancelled stays as it is.
-  await db.transaction((tx) => endCheckout(tx, donationId, { status: 'canceled', at: new Date() }))
-  return { campaignSlug: row.slug, outcome: 'canceled' }
+  // The session can no longer be paid, so ending the gift cannot race a payment. One already
+  // failed, expired or cancelled stays as it is.
+  await db.transaction((tx) => endCheckout(tx, donationId, { status: ended, at: new Date() }))
+  return answer('canceled')
 }
 
 /**

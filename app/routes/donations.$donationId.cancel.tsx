@@ -15,6 +15,12 @@ async function cancel(params: LoaderFunctionArgs['params']) {
   if (!cancelled) throw new Response('Gift not found', { status: 404 })
   // A gift already paid (or being paid by bank debit) is not cancelled: its page says where it stands.
   if (cancelled.outcome === 'paid') return redirect(`/donations/${parsed.data.donationId}/thanks`)
+  if (cancelled.outcome === 'unavailable') {
+    throw new Response('We could not reach our payment processor to cancel this checkout. Nothing has changed; please try again in a moment.', {
+      status: 502,
+      statusText: 'Bad Gateway',
+    })
+  }
   return redirect(`/campaigns/${cancelled.campaignSlug}?resume=${parsed.data.donationId}#donate`)
 }
 

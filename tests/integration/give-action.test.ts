@@ -3,6 +3,7 @@
 // from Stripe to the form with every answer kept. Each refusal is checked against the whole
 // database: a bad request writes nothing but, where it says so, the note of why it was refused.
 import { sql } from 'drizzle-orm'
+import { http, HttpResponse } from 'msw'
 import type Stripe from 'stripe'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { db } from '#app/utils/db.server.ts'
@@ -26,7 +27,8 @@ import {
 } from '#tests/checkouts.ts'
 import { rowCounts } from '#tests/factories.ts'
 import { getFakeObject } from '#tests/mocks/stripe/state.ts'
-import { completeCheckout, settleAsyncPayment } from '#tests/mocks/stripe/simulate.ts'
+import { server } from '#tests/mocks/server.ts'
+import { completeCheckout, expireCheckout, settleAsyncPayment } from '#tests/mocks/stripe/simulate.ts'
 
 beforeEach(async () => {
   await seedCatalog(db)
@@ -326,6 +328,29 @@ describe('the review, thank-you and cancel pages', () => {
     // Cancelling after paying changes nothing, and shows the gift.
     expect((await thrown(cancelByLink(paid))).headers.get('location')).toBe(`/donations/${paid}/thanks`)
     expect(await donationRow(paid)).toMatchObject({ status: 'succeeded' })
+  })
+
+  test('when Stripe cannot be reached, "Change my gift" is a 502 that changes nothing', async () => {
+    const donationId = await give()
+    const held = await reservationsOf(donationId)
+    const stripeDown = () => HttpResponse.json({ error: { type: 'api_error', message: 'Stripe is having a moment' } }, { status: 500 })
+    server.use(http.post('https://api.stripe.com/v1/checkout/sessions/:id/expire', stripeDown), http.get('https://api.stripe.com/v1/checkout/sessions/:id', stripeDown))
+    const before = await rowCounts()
+    const response = await thrown(cancelByForm(donationId))
+    expect(response.status).toBe(502)
+    expect(await response.text()).toMatch(/could not reach our payment processor to cancel this checkout\. Nothing has changed/)
+    expect(await donationRow(donationId)).toMatchObject({ status: 'pending' })
+    expect(await reservationsOf(donationId)).toEqual(held)
+    expect(await rowCounts()).toEqual(before)
+  })
+
+  test('"Change my gift" after the session expired at Stripe, before its webhook: the gift ends as expired and the form comes back', async () => {
+    const donationId = await give()
+    expireCheckout((await stripeSessionOf(donationId)).session.id)
+    const response = await thrown(cancelByForm(donationId))
+    expect(response.headers.get('location')).toBe(`/campaigns/aftercare-thailand?resume=${donationId}#donate`)
+    expect(await donationRow(donationId)).toMatchObject({ status: 'expired' })
+    expect((await reservationsOf(donationId)).map((r) => r.status)).toEqual(['expired'])
   })
 
   test('"Change my gift" on a bank debit already processing keeps the gift and its match hold', async () => {

@@ -261,7 +261,7 @@ export async function recordRefund(tx: Executor, donationId: string, refund: Ref
       await addToTotals(tx, locked.donation.campaignId, { raisedMinor: delta, donor: { id: locked.donation.donorId, countedDeltaMinor: delta } })
     }
   }
-  await unlockChallenges(tx, locked.donation.campaignId, refund.at)
+  await unlockChallenges(tx, locked.donation.campaignId, refund.failureBalance?.at ?? refund.at)
 }
 
 export interface DisputeFacts {
@@ -328,7 +328,7 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
     await applyRemoval(tx, locked, { lostDisputeMinor: dispute.amountMinor }, `dispute-lost:${dispute.id}`, dispute.at)
   }
   // A won dispute gives the money back to "raised", which may reach a challenge's target.
-  await unlockChallenges(tx, locked.donation.campaignId, dispute.at)
+  await unlockChallenges(tx, locked.donation.campaignId, dispute.balances.at(-1)?.at ?? dispute.at)
 }
 
 /** Paid with a delayed method (bank debit): not money yet, so hold the match longer. */

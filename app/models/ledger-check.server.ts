@@ -56,6 +56,10 @@ export async function checkLedger(exec: Executor): Promise<Finding[]> {
     // 'O' and 'A' fire in every session; 'D' never, 'R' only on a replica.
     else if (found.enabled !== 'O' && found.enabled !== 'A') error('guards', `trigger ${trigger} on ${table} is disabled`)
   }
+  // 0009: the commit-time check of each posting also refuses one added to an earlier transaction's entry.
+  const [postingCheck] = await rows<{ guarded: boolean }>(exec, sql`
+    select prosrc like '%posted_in_xact%' as guarded from pg_proc where proname = 'check_ledger_posting_balanced'`)
+  if (!postingCheck?.guarded) error('guards', 'check_ledger_posting_balanced no longer refuses postings added to a committed entry')
   const constraints = await rows<{ conname: string }>(exec, sql`
     select conname from pg_constraint where conname in ('ledger_entries_source', 'match_pledges_within_cap')`)
   for (const name of ['ledger_entries_source', 'match_pledges_within_cap']) {

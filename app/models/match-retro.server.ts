@@ -107,7 +107,9 @@ export async function matchRetrospectively(
       if (written) matched += allocation.amountMinor
       else unwritten += allocation.portionMinor
     }
-    await setShortfall(tx, gift.id, result.shortfallMinor + unwritten)
+    // Most waiting gifts a pass looks at are still waiting after it: no write for those.
+    const shortfall = result.shortfallMinor + unwritten
+    if (shortfall !== gift.matchShortfallMinor) await setShortfall(tx, gift.id, shortfall)
   }
   await addToTotals(tx, campaignId, { matchedMinor: matched })
   return matched

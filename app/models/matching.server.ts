@@ -5,9 +5,12 @@
 // the common case of settlement in one short locked statement is match-settle.server.ts.
 //
 // Lock order, everywhere: the gift's donation row → the campaign's pledges in priority order
-// (lockPledges) → per-donor counters → the campaign totals row. Every function here that moves a
-// pledge's matched amount also moves the campaign's matched total, in the same transaction.
-import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+// (lockPledges) → per-donor counters → the campaign totals row. One exception: a checkout that
+// voids expired holds runs the catch-up pass (which ends on the totals row) before it takes its
+// own donor's counter; every path that takes either holds the campaign's pledges first, so the
+// pledge locks keep them in turn. Every function here that moves a pledge's matched amount also
+// moves the campaign's matched total, in the same transaction.
+import { and, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm'
 import type { Db, Executor } from '#db/client.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
@@ -127,7 +130,7 @@ export async function reserveMatch(
   // Only when the cap is what stops us is it worth voiding abandoned checkouts' holds first. The
   // cap they free goes to gifts already paid and left waiting, oldest first, before this checkout.
   if (result.shortfallMinor > 0 && (await expireStale(tx, pledges, now))) {
-    await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause: `expired:${donationId}`, at: now })
+    await matchRetrospectively(tx, pledges, { campaignId: gift.campaignId, cause: `reserve:${donationId}`, at: now })
     result = allocateMatch(await pledgeStates(tx, pledges, gift), giftTerms(gift), gift.campaignAmountMinor)
   }
   for (const allocation of result.allocations) {
@@ -257,9 +260,10 @@ export async function releaseExpiredReservations(
 /**
  * Offers free cap to paid gifts still waiting for it. The catch-up pass runs whenever cap frees,
  * but it skips a gift another transaction holds at that moment rather than wait for it, and cap
- * can also grow (a partner raises its pledge): the sweeper runs this, so free cap never sits idle
- * while older gifts wait. Only campaigns with both a waiting gift and an open pledge with room
- * take the pledge locks.
+ * can also grow (a partner raises its pledge): the sweeper runs this, so a gift passed over once
+ * is offered the cap again within a sweep. Only campaigns with a waiting gift and a pledge that
+ * can match now (open, started, unlocked, with room) take the pledge locks; like every catch-up
+ * pass, it looks at the 200 oldest waiting gifts.
  */
 export async function offerFreeCap(db: Db, at = new Date()): Promise<number> {
   const candidates = await db
@@ -271,6 +275,8 @@ export async function offerFreeCap(db: Db, at = new Date()): Promise<number> {
         eq(donations.status, 'succeeded'),
         sql`${donations.matchShortfallMinor} > 0`,
         isNull(matchPledges.closedAt),
+        lte(matchPledges.startsAt, at),
+        sql`(${matchPledges.unlockedAt} is not null or (${matchPledges.unlockMinRaisedMinor} is null and ${matchPledges.unlockMinDonors} is null))`,
         sql`${matchPledges.capMinor} > ${matchPledges.matchedMinor} + ${matchPledges.reservedMinor}`,
       ),
     )

@@ -767,8 +767,12 @@ describe('totals against the ledger', () => {
     await db.transaction(async (tx) => {
       await tx.execute(sql`alter table ledger_postings disable trigger ledger_postings_append_only`)
       await tx.execute(sql`alter table match_pledges drop constraint match_pledges_within_cap`)
+      // The posting check as migration 0001 wrote it, before 0009.
+      await tx.execute(sql.raw(`create or replace function check_ledger_posting_balanced() returns trigger language plpgsql as $$
+        begin perform assert_ledger_entry_balanced(NEW.entry_id); return null; end $$`))
       expect((await checkLedger(tx)).filter((f) => f.check === 'guards')).toEqual([
         { severity: 'error', check: 'guards', detail: 'trigger ledger_postings_append_only on ledger_postings is disabled' },
+        { severity: 'error', check: 'guards', detail: 'check_ledger_posting_balanced no longer refuses postings added to a committed entry' },
         { severity: 'error', check: 'guards', detail: 'constraint match_pledges_within_cap is missing' },
       ])
       // Undone with the rest of the test's transaction.

@@ -35,13 +35,18 @@ export async function applySnapshot(tx: Executor, fiscalPartnerId: string, snaps
 }
 
 async function applySession(tx: Executor, fiscalPartnerId: string, { session, paymentIntent, charge, invoice }: SessionSnapshot) {
-  const donationId = session.client_reference_id ?? session.metadata?.donation_id
-  if (!donationId || !uuid.test(donationId)) return // not a checkout this platform created
-  const [donation] = await tx
-    .select({ id: donations.id, recurringPlanId: donations.recurringPlanId })
-    .from(donations)
-    .where(eq(donations.id, donationId))
-  if (!donation) return
+  const claimed = session.client_reference_id ?? session.metadata?.donation_id
+  const [donation] =
+    claimed && uuid.test(claimed)
+      ? await tx.select({ id: donations.id, recurringPlanId: donations.recurringPlanId }).from(donations).where(eq(donations.id, claimed))
+      : []
+  if (!donation) {
+    // Not a checkout this platform created (a payment link, another tool on the same account): its
+    // money still reached the Stripe balance, so it is parked in suspense (applyCharge).
+    if (session.status === 'complete' && charge) await applyCharge(tx, fiscalPartnerId, invoice ? { ...charge, invoice } : charge)
+    return
+  }
+  const donationId = donation.id
   const at = new Date()
   if (session.status === 'expired') {
     await endCheckout(tx, donationId, { status: 'expired', at })
@@ -163,7 +168,11 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
   const { invoice, subscription } = snapshot
   const subscriptionId = stripeId(invoice.parent?.subscription_details?.subscription)
   const plan = await planFor(tx, subscription, subscriptionId)
-  if (!plan) return
+  if (!plan) {
+    // A subscription this platform did not create: each payment is parked in suspense, never dropped.
+    if (invoice.status === 'paid' && charge) await applyCharge(tx, fiscalPartnerId, { ...charge, invoice: snapshot })
+    return
+  }
   if (!plan.stripeSubscriptionId) await linkPlan(tx, plan.id, subscriptionId, stripeId(invoice.customer))
   if (invoice.status === 'paid' && charge) {
     const donationId = await installmentDonation(tx, snapshot)

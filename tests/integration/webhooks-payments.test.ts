@@ -2,16 +2,17 @@
 // fails days later, an abandoned checkout, payouts. Each asserts what finance reads afterwards:
 // the donation's settlement facts, its ledger entries, the match, the campaign totals, and a clean
 // ledger:check.
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { describe, expect, test } from 'vitest'
 import { checkLedger } from '#app/models/ledger-check.server.ts'
 import { releaseExpiredReservations } from '#app/models/matching.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
+import { donations } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
 import { payouts } from '#db/schema/ops.ts'
-import { completeCheckout, createPayout, expireCheckout, openDispute, refundCharge, settleAsyncPayment } from '#tests/mocks/stripe/simulate.ts'
+import { completeCheckout, createPayout, expireCheckout, openDispute, payNextInvoice, refundCharge, settleAsyncPayment } from '#tests/mocks/stripe/simulate.ts'
 import { getFakeObject } from '#tests/mocks/stripe/state.ts'
 import { createCampaign, createCatalog } from '#tests/factories.ts'
 import { donationOf, entriesOf, entryBy, expectLedgerClean, matchOf, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
@@ -220,6 +221,46 @@ describe('payouts', () => {
     expect(await checkLedger(db)).toEqual([
       { severity: 'warning', check: 'suspense', detail: `us USD: ${-(charge.net + refund.net)} minor units not yet attributed` },
     ])
+  })
+})
+
+describe('money this platform did not ask for still reaches the books', () => {
+  test('a paid checkout made by another tool on the account is parked in suspense, once, without a refund to reveal it', async () => {
+    await campaign()
+    const session = await getStripe('us').checkout.sessions.create({
+      mode: 'payment',
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 2_500, product_data: { name: 'A payment link' } } }],
+      success_url: 'https://example.org/thanks',
+      expires_at: Math.floor(Date.now() / 1000) + 3_600,
+    })
+    const events = completeCheckout(session.id, { outcome: 'paid' })
+    await deliverQueued('us')
+    // Delivered again: still once.
+    await deliver(events, 'us')
+    const net = balanceOf(stripeIdsOf(session.id).chargeId!).net
+    expect(await accountBalances()).toEqual({ 'us USD assets:stripe': net, 'us USD suspense': -net })
+  })
+
+  test('each payment of a subscription made outside the platform is parked in suspense', async () => {
+    await campaign()
+    const session = await getStripe('us').checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 1_000, recurring: { interval: 'month' }, product_data: { name: 'Dashboard plan' } } }],
+      success_url: 'https://example.org/thanks',
+      expires_at: Math.floor(Date.now() / 1000) + 3_600,
+    })
+    completeCheckout(session.id, { outcome: 'paid' })
+    await deliverQueued('us')
+    const { subscriptionId } = stripeIdsOf(session.id)
+    payNextInvoice(subscriptionId!, { at: new Date(Date.now() + 31 * 86_400_000) })
+    await deliverQueued('us')
+    const { rows } = await db.execute<{ n: number; total: number }>(
+      sql`select count(*)::int as n, sum(amount_minor)::int8 as total from ledger_postings p join ledger_accounts a on a.id = p.account_id where a.path = 'suspense'`,
+    )
+    expect(rows[0]!.n).toBe(2)
+    expect(Number(rows[0]!.total)).toBe(-2 * (1_000 - 59)) // 2.9% + 30¢ on each $10.00
+    expect(await db.select().from(donations)).toEqual([])
+    await expectLedgerClean(db)
   })
 })
 

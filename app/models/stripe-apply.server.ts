@@ -1,7 +1,7 @@
 // Applying what Stripe says is true now. Every step is idempotent (keyed by Stripe ids and
 // balance transactions) and monotonic (a gift never goes back to pending, a final dispute never
 // reopens), so any order of events, and any replay, converges to the same state.
-import { and, desc, eq, lte, sql } from 'drizzle-orm'
+import { and, desc, eq, lte, sql, type SQL } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { convertMinor } from '#app/utils/money.ts'
 import type { Executor } from '#db/client.ts'
@@ -308,6 +308,9 @@ async function applySubscription(tx: Executor, subscription: Stripe.Subscription
     .where(and(eq(recurringPlans.id, plan.id), sql`(${recurringPlans.stripeSyncedAt} is null or ${recurringPlans.stripeSyncedAt} < ${fetchedAt})`))
 }
 
+/** How far along a payout's status is; Stripe only ever moves it forward. */
+const payoutStage = (status: SQL) => sql`array_position(array['pending', 'in_transit', 'paid', 'failed', 'canceled']::text[], ${status}::text)`
+
 async function applyPayout(tx: Executor, fiscalPartnerId: string, payout: Stripe.Payout) {
   const balanceId = stripeId(payout.balance_transaction)
   const failureId = stripeId(payout.failure_balance_transaction)
@@ -326,7 +329,15 @@ async function applyPayout(tx: Executor, fiscalPartnerId: string, payout: Stripe
     })
     .onConflictDoUpdate({
       target: payouts.id,
-      set: { status: payout.status, failureBalanceTransactionId: failureId, failureCode: payout.failure_code, updatedAt: new Date() },
+      // Snapshots of one payout can be applied out of order (two events re-fetched at once): a
+      // status only moves forward (pending → in_transit → paid → failed, or canceled), and a failure
+      // once seen stays recorded.
+      set: {
+        status: sql`case when ${payoutStage(sql`excluded.status`)} >= ${payoutStage(sql`${payouts.status}`)} then excluded.status else ${payouts.status} end`,
+        failureBalanceTransactionId: sql`coalesce(excluded.failure_balance_transaction_id, ${payouts.failureBalanceTransactionId})`,
+        failureCode: sql`coalesce(excluded.failure_code, ${payouts.failureCode})`,
+        updatedAt: new Date(),
+      },
     })
   const common = { payoutId: payout.id, fiscalPartnerId, currency: payout.currency.toUpperCase(), amountMinor: payout.amount }
   if (balanceId && (payout.status === 'paid' || payout.status === 'failed')) {

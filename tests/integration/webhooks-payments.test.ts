@@ -7,6 +7,7 @@ import type Stripe from 'stripe'
 import { describe, expect, test } from 'vitest'
 import { checkLedger } from '#app/models/ledger-check.server.ts'
 import { releaseExpiredReservations } from '#app/models/matching.server.ts'
+import { applySnapshot } from '#app/models/stripe-apply.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
 import { donations } from '#db/schema/giving.ts'
@@ -177,6 +178,20 @@ describe('payouts', () => {
     expect(await postingsOf(back.id)).toEqual({ 'assets:bank': -net, 'assets:stripe': net })
     expect(await accountBalances()).toMatchObject({ 'us USD assets:stripe': net })
     expect((await accountBalances())['us USD assets:bank']).toBeUndefined()
+    await expectLedgerClean(db, { strict: true })
+  })
+
+  test('a stale snapshot of a payout, applied after its failure, does not take the failure back', async () => {
+    const { campaign: c } = await campaign()
+    await giveAndPay({ campaignSlug: c.slug, amountMinor: 5_000 })
+    const [failed] = createPayout({ fiscalPartnerId: 'us', status: 'failed' })
+    await deliver([failed!], 'us')
+    const payout = getFakeObject<Stripe.Payout>((failed!.data.object as Stripe.Payout).id)!
+    // Re-fetched by another event's processing while the payout was still on its way.
+    const earlier = { ...payout, status: 'in_transit', failure_balance_transaction: null, failure_code: null } as Stripe.Payout
+    await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'payout', payout: earlier }))
+    const [row] = await db.select().from(payouts).where(eq(payouts.id, payout.id))
+    expect(row).toMatchObject({ status: 'failed', failureBalanceTransactionId: payout.failure_balance_transaction as string, failureCode: payout.failure_code })
     await expectLedgerClean(db, { strict: true })
   })
 

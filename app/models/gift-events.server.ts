@@ -2,7 +2,7 @@
 // refunded (or the refund fails), is disputed (withdrawn, reinstated, lost), or its checkout ends
 // unpaid. Each function locks the donation row first, posts to the ledger keyed by the balance
 // transaction, and only moves counters when that posting is new, so replays change nothing.
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { convertMinor } from '#app/utils/money.ts'
 import type { Executor } from '#db/client.ts'
 import { campaigns, fiscalPartners } from '#db/schema/catalog.ts'
@@ -288,6 +288,9 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
   const [known] = await tx.select({ status: disputes.status }).from(disputes).where(eq(disputes.id, dispute.id))
   const final = (s: string | undefined) => s === 'won' || s === 'lost'
   const status = final(known?.status) ? known!.status : dispute.status
+  // Stripe's dispute carries no closing time: a won one closes with its reinstatement; otherwise it
+  // is when we first saw it final. Kept from then on.
+  const closedAt = final(status) ? ((status === 'won' ? dispute.balances.find((b) => b.amountMinor > 0)?.at : undefined) ?? new Date()) : null
   await tx
     .insert(disputes)
     .values({
@@ -299,9 +302,9 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
       status,
       reason: dispute.reason,
       createdAt: dispute.at,
-      closedAt: final(status) ? dispute.at : null,
+      closedAt,
     })
-    .onConflictDoUpdate({ target: disputes.id, set: { status, closedAt: final(status) ? dispute.at : null, updatedAt: new Date() } })
+    .onConflictDoUpdate({ target: disputes.id, set: { status, closedAt: sql`coalesce(${disputes.closedAt}, excluded.closed_at)`, updatedAt: new Date() } })
 
   for (const balance of dispute.balances) {
     const withdrawn = balance.amountMinor < 0

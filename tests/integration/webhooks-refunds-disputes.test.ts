@@ -150,7 +150,7 @@ describe('disputes', () => {
     expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['charge.dispute.funds_reinstated', 'charge.dispute.closed'])
 
     const [row] = await db.select().from(disputes).where(eq(disputes.id, dispute.id))
-    expect(row).toMatchObject({ status: 'won', closedAt: expect.any(Date) })
+    expect(row).toMatchObject({ status: 'won', closedAt: wonAt })
     const reinstated = getFakeObject<Stripe.Dispute>(dispute.id)!.balance_transactions[1]!
     const entry = (await entryBy('dispute_reinstatement', reinstated.id))!
     expect(await postingsOf(entry.id)).toEqual({ 'assets:stripe': 5_000, 'funds:survivor-fund:disputes': -5_000 })

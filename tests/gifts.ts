@@ -4,6 +4,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { expect } from 'vitest'
 import { recordDispute, recordRefund, settleDonation } from '#app/models/gift-events.server.ts'
 import { checkLedger } from '#app/models/ledger-check.server.ts'
+import type { BalanceFacts } from '#app/models/ledger.server.ts'
 import { reserveMatch } from '#app/models/matching.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import type { Executor } from '#db/client.ts'
@@ -66,13 +67,13 @@ export function withdrawal(amountMinor: number, options: { feeMinor?: number; cu
   return { id: options.id ?? nextBalanceId(), amountMinor: -amountMinor, feeMinor: fee, netMinor: -amountMinor - fee, currency: options.currency ?? 'USD' }
 }
 
-export function reinstatement(amountMinor: number, options: { currency?: string; id?: string } = {}) {
-  return { id: options.id ?? nextBalanceId(), amountMinor, feeMinor: 0, netMinor: amountMinor, currency: options.currency ?? 'USD' }
+export function reinstatement(amountMinor: number, options: { currency?: string; id?: string; at?: Date } = {}) {
+  return { id: options.id ?? nextBalanceId(), amountMinor, feeMinor: 0, netMinor: amountMinor, currency: options.currency ?? 'USD', at: options.at }
 }
 
 export function dispute(
   donationId: string,
-  facts: { id: string; amountMinor: number; status: string; balances: ReturnType<typeof withdrawal>[]; currency?: string; at?: Date },
+  facts: { id: string; amountMinor: number; status: string; balances: BalanceFacts[]; currency?: string; at?: Date },
   exec: Db = db,
 ) {
   return exec.transaction((tx) =>

@@ -247,9 +247,11 @@ describe('challenges unlock on a target', () => {
     await dispute(a.id, { id: 'dp_unlock', amountMinor: 6_000, status: 'needs_response', balances: [out] })
     const b = await give(campaign.id, 5_000)
     expect((await totalsOf(campaign.id)).raisedGiftsMinor).toBe(5_000)
-    await dispute(a.id, { id: 'dp_unlock', amountMinor: 6_000, status: 'won', balances: [out, reinstatement(6_000)] })
+    // Won weeks after it opened: the unlock, and the entries it brings, are dated when the money came back.
+    const wonAt = new Date(Date.now() + 30 * 86_400_000)
+    await dispute(a.id, { id: 'dp_unlock', amountMinor: 6_000, status: 'won', balances: [out, reinstatement(6_000, { at: wonAt })] })
     expect((await totalsOf(campaign.id)).raisedGiftsMinor).toBe(11_000)
-    expect((await pledgeOf(pledges[0]!.id)).unlockedAt).not.toBeNull()
+    expect((await pledgeOf(pledges[0]!.id)).unlockedAt).toEqual(wonAt)
     expect(await matchOf(a.id)).toBe(6_000)
     expect(await matchOf(b.id)).toBe(5_000)
     await expectLedgerClean()

@@ -55,7 +55,11 @@ async function applySession(tx: Executor, fiscalPartnerId: string, { session, pa
   if (session.status !== 'complete') return
   if (session.mode === 'subscription') {
     if (donation.recurringPlanId) await linkPlan(tx, donation.recurringPlanId, stripeId(session.subscription), stripeId(session.customer))
-    if (invoice) await applyInvoice(tx, fiscalPartnerId, invoice, charge)
+    if (invoice?.invoice.status === 'paid') await applyInvoice(tx, fiscalPartnerId, invoice, charge)
+    // A first payment by bank debit: the donor is done, the money is not (invoice.paid or
+    // invoice.payment_failed says which). Its match is held as long as a one-off debit's; a
+    // failure is counted from the invoice's own events, not from every look at the session.
+    else if (session.payment_status === 'unpaid') await markProcessing(tx, donationId, new Date(at.getTime() + processingHoldMs))
     return
   }
   if (session.payment_status === 'paid' && charge) {
@@ -178,13 +182,12 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
     const donationId = await installmentDonation(tx, snapshot)
     if (donationId) await applyCharge(tx, fiscalPartnerId, { ...charge, invoice: snapshot }, donationId)
   } else if (invoice.status === 'open' && invoice.attempt_count > 0) {
+    // Counted once per failed attempt, however many events show the invoice in this state.
+    const failure = `Payment for invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`
     await tx
       .update(recurringPlans)
-      .set({
-        failedPaymentCount: sql`${recurringPlans.failedPaymentCount} + 1`,
-        lastPaymentError: `Payment for invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`,
-      })
-      .where(eq(recurringPlans.id, plan.id))
+      .set({ failedPaymentCount: sql`${recurringPlans.failedPaymentCount} + 1`, lastPaymentError: failure })
+      .where(and(eq(recurringPlans.id, plan.id), sql`${recurringPlans.lastPaymentError} is distinct from ${failure}`))
   }
 }
 

@@ -7,11 +7,14 @@ import { describe, expect, test } from 'vitest'
 import { db } from '#app/utils/db.server.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
-import { cancelSubscription, changeSubscriptionAmount, failNextInvoice, payNextInvoice } from '#tests/mocks/stripe/simulate.ts'
+import { matchReservations } from '#db/schema/matching.ts'
+import { applySnapshot } from '#app/models/stripe-apply.server.ts'
+import type { SessionSnapshot } from '#app/models/stripe-fetch.server.ts'
+import { cancelSubscription, changeSubscriptionAmount, completeCheckout, failNextInvoice, payNextInvoice } from '#tests/mocks/stripe/simulate.ts'
 import { getFakeObject, takeEvents } from '#tests/mocks/stripe/state.ts'
 import { createCampaign, createCatalog, type PledgeOptions } from '#tests/factories.ts'
-import { entriesOf, expectLedgerClean, matchOf, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
-import { deliver, deliverQueued, giveAndPay } from '#tests/support/webhooks.ts'
+import { donationOf, entriesOf, expectLedgerClean, matchOf, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
+import { deliver, deliverQueued, giveAndPay, startCheckout } from '#tests/support/webhooks.ts'
 
 const day = 86_400_000
 
@@ -118,12 +121,47 @@ describe('monthly gifts', () => {
     await expectLedgerClean(db, { strict: true })
   })
 
+  test('a first payment by bank debit holds the match like a one-off debit, and is not counted as a failure', async () => {
+    const { campaign, pledges } = await longCampaign()
+    const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 2_000, frequency: 'monthly' })
+    completeCheckout(started.sessionId, { outcome: 'paid' })
+    // The fake has no subscription bank debits: what Stripe shows while the first debit is processing.
+    const session = getFakeObject<Stripe.Checkout.Session>(started.sessionId)!
+    const invoice = getFakeObject<Stripe.Invoice>(session.invoice as string)!
+    const subscription = getFakeObject<Stripe.Subscription>(session.subscription as string)!
+    const processing = {
+      session: { ...session, payment_status: 'unpaid' },
+      paymentIntent: null,
+      charge: null,
+      invoice: { invoice: { ...invoice, status: 'open', attempt_count: 1 }, subscription, paymentIntentId: null },
+    } as SessionSnapshot
+    for (const _ of [1, 2]) await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'session', session: processing }))
+    expect(await donationOf(started.donationId)).toMatchObject({ status: 'processing' })
+    const [hold] = await db.select().from(matchReservations).where(eq(matchReservations.donationId, started.donationId))
+    expect(hold!.status).toBe('held')
+    expect(hold!.expiresAt.getTime()).toBeGreaterThan(Date.now() + 9 * day)
+    const [plan] = await db.select().from(recurringPlans)
+    expect(plan).toMatchObject({ failedPaymentCount: 0, lastPaymentError: null })
+
+    // The debit confirms: invoice.paid settles the gift from its hold.
+    await deliverQueued('us')
+    expect(await donationOf(started.donationId)).toMatchObject({ status: 'succeeded' })
+    expect(await matchOf(started.donationId)).toBe(2_000)
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ matchedMinor: 2_000, reservedMinor: 0 })
+    await expectLedgerClean(db, { strict: true })
+  })
+
   test('invoice.payment_failed counts the failure and subscription.updated marks the plan past due; a retry pays', async () => {
     const { campaign } = await longCampaign()
     const gift = await monthlyGift(campaign.slug)
     failNextInvoice(gift.subscriptionId!, { at: inMonths(1) })
     expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['invoice.payment_failed', 'customer.subscription.updated'])
     expect(await planOf(gift.plan.id)).toMatchObject({ status: 'past_due', failedPaymentCount: 1, lastPaymentError: expect.stringContaining('failed') })
+    // Seen again (a redelivery re-fetched, another event about the invoice): one attempt, one failure.
+    const open = getFakeObject<Stripe.Invoice>(getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!.latest_invoice as string)!
+    const subscription = getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!
+    await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'invoice', invoice: { invoice: open, subscription, paymentIntentId: null }, charge: null }))
+    expect(await planOf(gift.plan.id)).toMatchObject({ failedPaymentCount: 1 })
     expect(await installments(gift.plan.id)).toHaveLength(1)
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 2_000, giftsCount: 1 })
 

@@ -6,9 +6,9 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Executor } from '#db/client.ts'
 import { donations } from '#db/schema/giving.ts'
-import { allocateMatch, isLocked, proportionalKeep } from './match-rules.ts'
+import { allocateMatch, proportionalKeep } from './match-rules.ts'
 import { giftTerms, money } from './match-settle.server.ts'
-import { capRoom, giftColumns, giftMatches, lockPledges, pledgeStates, recordEarnedMatch, recordMatch, setShortfall, type Gift, type Pledge } from './match-store.server.ts'
+import { giftColumns, giftMatches, hasFreeCap, lockPledges, pledgeStates, recordEarnedMatch, recordMatch, setShortfall, type Gift, type Pledge } from './match-store.server.ts'
 import { addToTotals } from './totals.server.ts'
 
 /**
@@ -78,7 +78,7 @@ export async function matchRetrospectively(
   pledges: Pledge[],
   { campaignId, cause, at }: { campaignId: number; cause: string; at: Date },
 ): Promise<number> {
-  const hasRoom = () => pledges.some((p) => !isLocked(p) && !p.closedAt && capRoom(p) > 0)
+  const hasRoom = () => pledges.some(hasFreeCap)
   if (!hasRoom()) return 0
   const waiting = (await tx
     .select(giftColumns)

@@ -6,7 +6,7 @@ import { matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
 import { matchPledgeDonors, matches } from '#db/schema/matching.ts'
 import { postMatch } from './ledger.server.ts'
-import type { Allocation, PledgeState, PledgeTerms } from './match-rules.ts'
+import { isLocked, type Allocation, type PledgeState, type PledgeTerms } from './match-rules.ts'
 
 export interface Pledge extends PledgeTerms {
   campaignId: number
@@ -70,6 +70,11 @@ export function readPledges(exec: Executor, campaignId: number): Promise<Pledge[
 
 export function capRoom(pledge: Pledge): number {
   return pledge.capMinor - pledge.matchedMinor - pledge.reservedMinor
+}
+
+/** Cap a gift waiting for it could be given now: unlocked, not closed, with room left. */
+export function hasFreeCap(pledge: Pledge): boolean {
+  return !isLocked(pledge) && !pledge.closedAt && capRoom(pledge) > 0
 }
 
 export const giftColumns = {

@@ -10,7 +10,7 @@
 // own donor's counter; every path that takes either holds the campaign's pledges first, so the
 // pledge locks keep them in turn. Every function here that moves a pledge's matched amount also
 // moves the campaign's matched total, in the same transaction.
-import { and, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm'
+import { and, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { Db, Executor } from '#db/client.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
@@ -27,6 +27,7 @@ import { giftTerms, money, settlementNote } from './match-settle.server.ts'
 import { matchRetrospectively } from './match-retro.server.ts'
 import {
   capRoom,
+  hasFreeCap,
   lockGift,
   lockPledges,
   movePledge,
@@ -261,27 +262,18 @@ export async function releaseExpiredReservations(
  * Offers free cap to paid gifts still waiting for it. The catch-up pass runs whenever cap frees,
  * but it skips a gift another transaction holds at that moment rather than wait for it, and cap
  * can also grow (a partner raises its pledge): the sweeper runs this, so a gift passed over once
- * is offered the cap again within a sweep. Only campaigns with a waiting gift and a pledge that
- * can match now (open, started, unlocked, with room) take the pledge locks; like every catch-up
- * pass, it looks at the 200 oldest waiting gifts.
+ * is offered the cap again within a sweep. The pledges are read without locks first: a campaign
+ * whose waiting gifts have no free cap to hope for (the usual case) takes no lock at all. Like
+ * every catch-up pass, it looks at the 200 oldest waiting gifts.
  */
 export async function offerFreeCap(db: Db, at = new Date()): Promise<number> {
-  const candidates = await db
+  const waiting = await db
     .selectDistinct({ campaignId: donations.campaignId })
     .from(donations)
-    .innerJoin(matchPledges, eq(matchPledges.campaignId, donations.campaignId))
-    .where(
-      and(
-        eq(donations.status, 'succeeded'),
-        sql`${donations.matchShortfallMinor} > 0`,
-        isNull(matchPledges.closedAt),
-        lte(matchPledges.startsAt, at),
-        sql`(${matchPledges.unlockedAt} is not null or (${matchPledges.unlockMinRaisedMinor} is null and ${matchPledges.unlockMinDonors} is null))`,
-        sql`${matchPledges.capMinor} > ${matchPledges.matchedMinor} + ${matchPledges.reservedMinor}`,
-      ),
-    )
+    .where(and(eq(donations.status, 'succeeded'), sql`${donations.matchShortfallMinor} > 0`))
   let matched = 0
-  for (const { campaignId } of candidates) {
+  for (const { campaignId } of waiting) {
+    if (!(await readPledges(db, campaignId)).some(hasFreeCap)) continue
     matched += await db.transaction(async (tx) =>
       matchRetrospectively(tx, await lockPledges(tx, campaignId), { campaignId, cause: `sweep:${at.toISOString()}`, at }),
     )

@@ -99,8 +99,13 @@ const checkbox = z
  * probe, and a NUL is one PostgreSQL cannot store: refused here, with the field named, rather than
  * failing the insert.
  */
-const controlCharacter = /\p{Cc}/u
-const printable = [(value: string) => !controlCharacter.test(value), 'Remove the invisible control characters (a tab, a line break) from this field.'] as const
+const controlCharacters = /\p{Cc}/gu
+const printable = [(value: string) => withoutControlCharacters(value) === value, 'Remove the invisible control characters (a tab, a line break) from this field.'] as const
+
+/** The text with its control characters (NUL, tab, line breaks) removed. */
+export function withoutControlCharacters(value: string): string {
+  return value.replace(controlCharacters, '')
+}
 
 export function createDonationFormSchema(options: { designationIds: readonly string[] }) {
   return z

@@ -56,9 +56,9 @@ async function applySession(tx: Executor, fiscalPartnerId: string, { session, pa
   if (session.mode === 'subscription') {
     if (donation.recurringPlanId) await linkPlan(tx, donation.recurringPlanId, stripeId(session.subscription), stripeId(session.customer))
     if (invoice?.invoice.status === 'paid') await applyInvoice(tx, fiscalPartnerId, invoice, charge)
+    else if (invoice && attemptFailed(invoice)) await applyInvoice(tx, fiscalPartnerId, invoice, null)
     // A first payment by bank debit: the donor is done, the money is not (invoice.paid or
-    // invoice.payment_failed says which). Its match is held as long as a one-off debit's; a
-    // failure is counted from the invoice's own events, not from every look at the session.
+    // invoice.payment_failed says which). Its match is held as long as a one-off debit's.
     else if (session.payment_status === 'unpaid') await markProcessing(tx, donationId, new Date(at.getTime() + processingHoldMs))
     return
   }
@@ -181,15 +181,29 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
   if (invoice.status === 'paid' && charge) {
     const donationId = await installmentDonation(tx, snapshot)
     if (donationId) await applyCharge(tx, fiscalPartnerId, { ...charge, invoice: snapshot }, donationId)
-  } else if (invoice.status === 'open' && invoice.attempt_count > 0) {
+  } else if (invoice.status === 'open' && invoice.attempt_count > 0 && snapshot.attempt?.status !== 'processing') {
     // Counted once per failed attempt, however many events show the invoice in this state.
     const failure = `Payment for invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`
     await tx
       .update(recurringPlans)
       .set({ failedPaymentCount: sql`${recurringPlans.failedPaymentCount} + 1`, lastPaymentError: failure })
       .where(and(eq(recurringPlans.id, plan.id), sql`${recurringPlans.lastPaymentError} is distinct from ${failure}`))
+    // The first payment was a bank debit that failed after the donor left checkout: the gift made
+    // there ends as failed and its match hold goes back to the pledge now, not when the 10-day
+    // hold lapses. If a retry is paid later, invoice.paid settles the same gift (settleDonation).
+    if (invoice.billing_reason === 'subscription_create' && attemptFailed(snapshot)) {
+      const [first] = await tx
+        .select({ id: donations.id })
+        .from(donations)
+        .where(and(eq(donations.recurringPlanId, plan.id), eq(donations.installment, 1)))
+      if (first) await endCheckout(tx, first.id, { status: 'failed', reason: snapshot.attempt?.error ?? 'the first monthly payment failed', at: new Date() })
+    }
   }
 }
+
+/** An unpaid invoice whose latest attempt is known to have failed (not merely still processing). */
+const attemptFailed = ({ invoice, attempt }: InvoiceSnapshot) =>
+  invoice.status === 'open' && invoice.attempt_count > 0 && (attempt?.status === 'requires_payment_method' || attempt?.status === 'canceled')
 
 const monthMs = 30.4375 * 86_400_000
 

@@ -19,6 +19,11 @@ export interface InvoiceSnapshot {
   invoice: Stripe.Invoice
   subscription: Stripe.Subscription | null
   paymentIntentId: string | null
+  /**
+   * An unpaid invoice's latest attempt, as its PaymentIntent shows it: `processing` is a bank
+   * debit on its way, `requires_payment_method` or `canceled` a failure. Null when not attempted.
+   */
+  attempt?: { status: Stripe.PaymentIntent.Status; error: string | null } | null
 }
 
 export interface SessionSnapshot {
@@ -71,13 +76,18 @@ export async function fetchInvoice(
 ): Promise<{ invoice: InvoiceSnapshot; charge: ChargeSnapshot | null }> {
   const invoice = await stripe.invoices.retrieve(invoiceId)
   const subscriptionId = id(invoice.parent?.subscription_details?.subscription)
+  const attempted = invoice.status === 'open' && invoice.attempt_count > 0
   const [subscription, payments] = await Promise.all([
     subscriptionId ? stripe.subscriptions.retrieve(subscriptionId) : null,
-    invoice.status === 'paid' ? stripe.invoicePayments.list({ invoice: invoiceId, limit: 10 }) : null,
+    invoice.status === 'paid' || attempted ? stripe.invoicePayments.list({ invoice: invoiceId, limit: 10 }) : null,
   ])
   const paid = payments?.data.find((p) => p.status === 'paid' && p.payment.type === 'payment_intent')
   const paymentIntentId = id(paid?.payment.payment_intent)
-  const snapshot: InvoiceSnapshot = { invoice, subscription, paymentIntentId }
+  // An open invoice has one open payment, whose intent each retry reuses or replaces.
+  const openIntentId = attempted ? id(payments?.data.find((p) => p.status === 'open' && p.payment.type === 'payment_intent')?.payment.payment_intent) : null
+  const openIntent = openIntentId ? await stripe.paymentIntents.retrieve(openIntentId) : null
+  const attempt = openIntent ? { status: openIntent.status, error: openIntent.last_payment_error?.message ?? null } : null
+  const snapshot: InvoiceSnapshot = { invoice, subscription, paymentIntentId, attempt }
   let charge: ChargeSnapshot | null = null
   if (options.withCharge !== false && paymentIntentId) {
     const intent = await stripe.paymentIntents.retrieve(paymentIntentId)

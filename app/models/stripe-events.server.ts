@@ -35,7 +35,7 @@ export type ProcessOutcome = 'applied' | 'ignored' | 'done-before' | 'failed'
  */
 export function receiveStripeEvent(fiscalPartnerId: FiscalPartnerId, event: Stripe.Event, rawBody: string): Promise<ReceiveOutcome> {
   return new Promise((resolve, reject) => {
-    gathering.push({ id: event.id, fiscalPartnerId, rawBody, resolve, reject })
+    gathering.push({ id: event.id, event, fiscalPartnerId, rawBody, resolve, reject })
     scheduleFlush()
   })
 }
@@ -63,6 +63,7 @@ function scheduleFlush() {
 
 interface Arrival {
   id: string
+  event: Stripe.Event
   fiscalPartnerId: FiscalPartnerId
   rawBody: string
   resolve(outcome: ReceiveOutcome): void
@@ -82,25 +83,32 @@ async function storeBatch(batch: Arrival[]): Promise<void> {
     const stored = await runPrepared<{ id: string }>(db, receiveStatement, [
       // Raw bodies joined into one JSON array: no escaping, no re-serialising what Stripe sent.
       `[${unique.map((a) => a.rawBody).join(',')}]`,
+      // The columns come from the verified event, not from the payload in SQL: reading a field of a
+      // json value decodes its strings, and one \u0000 anywhere would refuse the whole event.
+      unique.map((a) => a.id),
       unique.map((a) => a.fiscalPartnerId),
+      unique.map((a) => a.event.type),
+      unique.map((a) => a.event.api_version ?? null),
+      unique.map((a) => a.event.livemode),
+      unique.map((a) => a.event.created),
     ])
     const fresh = new Set(stored.map((row) => row.id))
     for (const arrival of unique) arrival.resolve(fresh.has(arrival.id) ? 'queued' : 'duplicate')
   } catch (error) {
-    // One event the database refuses (a \u0000 jsonb cannot hold) must not fail its neighbours:
-    // each is stored on its own, and only the one that fails again hears of it.
+    // One event the database refuses (a `created` no timestamp can hold) must not fail its
+    // neighbours: each is stored on its own, and only the one that fails again hears of it.
     if (unique.length === 1) unique[0]!.reject(error)
     else await Promise.all(unique.map((arrival) => storeBatch([arrival])))
   }
 }
 
 const receiveStatement: Statement = {
-  name: 'lift_receive_stripe_events_v2',
+  name: 'lift_receive_stripe_events_v3',
   text: `insert into stripe_events (id, fiscal_partner_id, type, api_version, livemode, stripe_created_at, payload)
-         select e.value->>'id', p.partner, e.value->>'type', e.value->>'api_version', (e.value->>'livemode')::boolean,
-                to_timestamp((e.value->>'created')::float8), e.value
-         from jsonb_array_elements($1::jsonb) with ordinality as e(value, n)
-         join unnest($2::text[]) with ordinality as p(partner, n) using (n)
+         select f.id, f.partner, f.type, f.api_version, f.livemode, to_timestamp(f.created), e.value
+         from json_array_elements($1::json) with ordinality as e(value, n)
+         join unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::float8[])
+              with ordinality as f(id, partner, type, api_version, livemode, created, n) using (n)
          on conflict (id) do nothing
          returning id`,
 }

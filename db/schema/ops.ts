@@ -1,6 +1,6 @@
 // Operational tables: Stripe events and payouts, abuse controls, the email outbox.
 import { sql } from 'drizzle-orm'
-import { boolean, check, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import { boolean, check, index, integer, json, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
 import { fiscalPartners } from './catalog.ts'
 import { at, createdAt, minor } from './columns.ts'
 
@@ -15,7 +15,8 @@ export const stripeEvents = pgTable('stripe_events', {
   livemode: boolean('livemode').notNull(),
   stripeCreatedAt: at('stripe_created_at').notNull(),
   receivedAt: at('received_at').notNull().defaultNow(),
-  payload: jsonb('payload').notNull(),
+  // json, not jsonb: the exact text Stripe signed, kept as it came (migration 0010).
+  payload: json('payload').notNull(),
   // The inbox: due until processed; a claim pushes next_attempt_at out by a lease, a failure by a backoff.
   attempts: integer('attempts').notNull().default(0),
   nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),

@@ -111,11 +111,22 @@ describe('storing deliveries that arrive together', () => {
     expect(new Map(rows.map((r) => [r.id, r.payload]))).toEqual(new Map([typical, large].map((e) => [e.event.id, JSON.parse(e.rawBody)])))
   })
 
+  test('the payload is the exact text Stripe signed, a NUL escape included', async () => {
+    await createCatalog()
+    // JSON allows \u0000 in a string; jsonb does not, and re-encodes what it takes.
+    const events = [incoming({ name: 'a\u0000b' }), incoming()]
+    const pretty = { ...events[1]!, rawBody: JSON.stringify(JSON.parse(events[1]!.rawBody), null, 3) }
+    expect(await Promise.all([events[0]!, pretty].map((e) => receiveStripeEvent('us', e.event, e.rawBody)))).toEqual(['queued', 'queued'])
+    const { rows } = await db.execute<{ id: string; text: string }>(sql`select id, payload::text as text from stripe_events`)
+    expect(new Map(rows.map((r) => [r.id, r.text]))).toEqual(new Map([events[0]!, pretty].map((e) => [e.event.id, e.rawBody])))
+  })
+
   test('an event the database refuses fails alone: the others in its batch are stored', async () => {
     await createCatalog()
     const good = [incoming(), incoming()]
-    // JSON allows \u0000 in a string; PostgreSQL's jsonb does not.
-    const bad = incoming({ name: 'a\u0000b' })
+    // A signed event whose creation time no PostgreSQL timestamp can hold.
+    const bad = incoming()
+    bad.event = { ...bad.event, created: 1e300 }
     const results = await Promise.allSettled([good[0]!, bad, good[1]!].map((e) => receiveStripeEvent('us', e.event, e.rawBody)))
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
     expect(results[0]).toEqual({ status: 'fulfilled', value: 'queued' })

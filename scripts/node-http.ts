@@ -2,8 +2,7 @@
 // (scripts/web-server.ts), the offline sandbox's fake Stripe (tests/mocks/stripe/sandbox.ts) and
 // the benchmark's capture server.
 import type { IncomingMessage, Server } from 'node:http'
-
-export class BodyTooLarge extends Error {}
+import { BodyTooLarge } from '#app/utils/request-body.server.ts'
 
 /**
  * A request's whole body. Past `limit` bytes it rejects with BodyTooLarge, and the rest is read
@@ -15,7 +14,7 @@ export function readBody(req: IncomingMessage, limit = Number.POSITIVE_INFINITY)
     let size = 0
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > limit) reject(new BodyTooLarge(`A body here is at most ${limit} bytes`))
+      if (size > limit) reject(new BodyTooLarge(limit))
       else chunks.push(chunk)
     })
     req.on('end', () => resolve(Buffer.concat(chunks)))

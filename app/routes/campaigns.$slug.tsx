@@ -15,6 +15,7 @@ import { renderMarkdown } from '#app/utils/markdown.server.ts'
 import { resumeCookieHeader, resumeTokenFor } from '#app/utils/resume-cookie.server.ts'
 import { formatMoney } from '#app/utils/money.ts'
 import { computeProgress, pledgeFill, ratioLabel, timeAgo, timeLeft } from '#app/utils/progress.ts'
+import { readFormWithin } from '#app/utils/request-body.server.ts'
 
 const ParamsSchema = z.object({
   slug: z
@@ -26,10 +27,6 @@ const ParamsSchema = z.object({
 /** Unknown, draft and malformed slugs all look the same from outside: not found. */
 function notFound(): never {
   throw new Response('Campaign not found', { status: 404, statusText: 'Not Found' })
-}
-
-function badForm(): never {
-  throw new Response('Send the donation form as form data', { status: 400, statusText: 'Bad Request' })
 }
 
 function requireSlug(params: LoaderFunctionArgs['params']): string {
@@ -81,8 +78,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const slug = requireSlug(params)
   const target = await getCampaignForDonation(slug)
   if (!target) notFound()
-  // Only a browser form post is meaningful here; anything else is a bad request, not a crash.
-  const formData = await request.formData().catch(() => badForm())
+  // Only a browser form post is meaningful here; anything else is a bad request, not a crash. The
+  // form is a few hundred bytes; 64 KB leaves room for every field at its longest.
+  const formData = await readFormWithin(request, 64 * 1024, 'Send the donation form as form data')
   const parsed = parseDonationForm(formData, { designationIds: target.designationIds })
   const route = `/campaigns/${slug}`
   // A filled-in honeypot is a bot, noted whatever else is wrong; it is told no more than a person would be.

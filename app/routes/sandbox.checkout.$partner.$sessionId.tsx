@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { fiscalPartnerIds, getEnv, type FiscalPartnerId } from '#app/utils/env.server.ts'
 import { formatMoney, isCurrency } from '#app/utils/money.ts'
 import { getStripe, getStripeAccount, getStripeApiUrl, getStripeMode } from '#app/utils/stripe.server.ts'
+import { readFormWithin } from '#app/utils/request-body.server.ts'
 
 // Built when the loader or action runs, never at module load: the classic compiler empties
 // env.server.ts in the browser bundle, so there fiscalPartnerIds is undefined and a module-level
@@ -93,7 +94,7 @@ export async function loader({ params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const { partner, sessionId } = requireSandbox(params)
-  const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()))
+  const parsed = ActionSchema.safeParse(Object.fromEntries(await readFormWithin(request, 16 * 1024, 'Send the choice as form data')))
   if (!parsed.success) return data({ message: 'That choice is not one this page offers.', declined: false }, { status: 400 })
   const form = parsed.data
   const body =

@@ -4,6 +4,7 @@
 // The Node server answers these POSTs before Remix with the same function (decision 0208); this
 // route is that function behind Remix, for the tests and any other server the build runs in.
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { readBytesWithin } from '#app/utils/request-body.server.ts'
 import { receiveStripeWebhook, type WebhookReply } from '#app/utils/stripe-webhook.server.ts'
 
 const respond = ({ status, body, headers }: WebhookReply) => new Response(body, { status, headers })
@@ -14,7 +15,7 @@ const receive = async ({ request, params }: LoaderFunctionArgs | ActionFunctionA
       method: request.method,
       partner: params.partner,
       signature: request.headers.get('stripe-signature'),
-      readBody: () => request.text(),
+      readBody: async (maxBytes) => (await readBytesWithin(request, maxBytes)).toString('utf8'),
     }),
   )
 

@@ -4,6 +4,7 @@
 import { z } from 'zod'
 import { receiveStripeEvent } from '#app/models/stripe-events.server.ts'
 import { fiscalPartnerIds } from './env.server.ts'
+import { BodyTooLarge } from './request-body.server.ts'
 import { constructStripeEvent } from './stripe.server.ts'
 
 const PartnerSchema = z.enum(fiscalPartnerIds)
@@ -13,9 +14,15 @@ export interface WebhookRequest {
   /** The path segment after /webhooks/stripe/, as sent. */
   partner: string | undefined
   signature: string | null
-  /** Read only for a POST to a known partner, so nothing else costs a body read. */
-  readBody: () => Promise<string>
+  /**
+   * Read only for a POST to a known partner, so nothing else costs a body read. Rejects with
+   * BodyTooLarge past `maxBytes`.
+   */
+  readBody: (maxBytes: number) => Promise<string>
 }
+
+/** Stripe's events are tens of kilobytes; a body past this is not one. */
+export const maxWebhookBytes = 1024 * 1024
 
 export interface WebhookReply {
   status: number
@@ -31,8 +38,8 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
 
 /**
  * Verifies the signature on the raw body and stores the event in the inbox (decision 0207): 404 for
- * an unknown partner, 405 for anything but POST, 400 for a missing or bad signature, each writing
- * nothing; otherwise 200 with whether the event was new.
+ * an unknown partner, 405 for anything but POST, 400 for a missing or bad signature, 413 for a body
+ * past 1 MiB, each writing nothing; otherwise 200 with whether the event was new.
  */
 export async function receiveStripeWebhook(request: WebhookRequest): Promise<WebhookReply> {
   const partner = PartnerSchema.safeParse(request.partner)
@@ -40,7 +47,13 @@ export async function receiveStripeWebhook(request: WebhookRequest): Promise<Web
   if (request.method !== 'POST') return text(405, 'Stripe webhooks are POSTed here.', { allow: 'POST' })
   if (!request.signature) return text(400, 'Missing Stripe-Signature header')
   // The signature covers the exact bytes Stripe sent: verify the raw text, never re-serialised JSON.
-  const body = await request.readBody()
+  let body
+  try {
+    body = await request.readBody(maxWebhookBytes)
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return text(413, `A webhook body is at most ${maxWebhookBytes} bytes`, { connection: 'close' })
+    throw error
+  }
   let event
   try {
     event = constructStripeEvent(partner.data, body, request.signature)

@@ -98,8 +98,10 @@ describe('campaign page loader', () => {
   test.each(['no-such-campaign', 'caregiver-training-2026', '../etc', 'A B', 'Aftercare-Thailand', '', 'x'.repeat(101), 'a--b'])(
     'an unknown, draft or malformed slug %j is a 404, for the page and the form',
     async (slug) => {
+      const before = await rowCounts()
       expect(await thrownStatus(load(slug))).toBe(404)
       expect(await thrownStatus(post(slug, validForm))).toBe(404)
+      expect(await rowCounts()).toEqual(before)
     },
   )
 
@@ -188,8 +190,27 @@ describe('donation action', () => {
     expect(rows[0]!.fee_covered_minor).toBeGreaterThan(0)
   })
 
-  test('a body that is not a form is a 400, not a crash', async () => {
+  test('a body that is not a form is a 400, not a crash, and writes nothing', async () => {
+    const before = await rowCounts()
     const request = new Request(`http://localhost/campaigns/${live}`, { method: 'POST', body: '{"amount": 5}', headers: { 'content-type': 'application/json' } })
     expect(await thrownStatus(action({ request, params: { slug: live }, context }))).toBe(400)
+    expect(await rowCounts()).toEqual(before)
+  })
+
+  test('a form past 64 KB is a 413 before anything is read into it, and writes nothing', async () => {
+    const before = await rowCounts()
+    const huge = new URLSearchParams({ ...validForm, tributeName: 'x'.repeat(70 * 1024) })
+    const request = new Request(`http://localhost/campaigns/${live}`, { method: 'POST', body: huge })
+    expect(await thrownStatus(action({ request, params: { slug: live }, context }))).toBe(413)
+    // The same without a Content-Length (a chunked upload): counted as it streams.
+    const chunked = new Request(`http://localhost/campaigns/${live}`, {
+      method: 'POST',
+      body: new Blob([huge.toString()]).stream(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      duplex: 'half',
+    } as RequestInit)
+    expect(chunked.headers.get('content-length')).toBeNull()
+    expect(await thrownStatus(action({ request: chunked, params: { slug: live }, context }))).toBe(413)
+    expect(await rowCounts()).toEqual(before)
   })
 })

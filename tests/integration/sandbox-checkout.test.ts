@@ -58,3 +58,13 @@ test('404s for other partners, malformed ids and unknown sessions', async () => 
   expect(await thrownStatus(loader(args({ partner: 'uk', sessionId: 'cs_live_nope' })))).toBe(404)
   expect(await thrownStatus(loader(args({ partner: 'uk', sessionId: 'cs_test_doesnotexist' })))).toBe(404)
 })
+
+test('a choice that is not a form, or not one the page offers, is a 400 and changes nothing', async () => {
+  const session = await newSession()
+  const params = { partner: 'uk', sessionId: session.id }
+  const json = new Request('http://localhost:3000/sandbox/checkout', { method: 'POST', body: '{"intent":"pay"}', headers: { 'content-type': 'application/json' } })
+  expect(await thrownStatus(action({ ...args(params), request: json }))).toBe(400)
+  expect(await action(args(params, { intent: 'refund' }))).toMatchObject({ init: { status: 400 } })
+  expect(takeEvents()).toEqual([])
+  expect((await loader(args(params))).session).toMatchObject({ status: 'open' })
+})

@@ -62,6 +62,10 @@ describe('refused deliveries write nothing', () => {
       ...signedWebhook(event, 'us', { secret: accountFor('uk').config.webhookSecret }),
     })],
     ["a valid event sent to another partner's endpoint", 400, (event: Stripe.Event) => ({ partner: 'uk', ...signedWebhook(event, 'us') })],
+    ['a correctly signed body past 1 MiB', 413, (event: Stripe.Event) => ({
+      partner: 'us',
+      ...signedWebhook({ ...event, padding: 'x'.repeat(1024 * 1024) } as unknown as Stripe.Event, 'us'),
+    })],
   ])('%s gets %i', async (_name, status, forge) => {
     const { donationId, event } = await undeliveredCompletion()
     const before = await rowCounts()

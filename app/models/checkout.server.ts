@@ -272,12 +272,14 @@ export async function cancelCheckout(donationId: string): Promise<{ campaignSlug
  * gift's shape comes back to anyone with the link; the donor's name, email, tribute and Gift Aid
  * address only to the browser holding the checkout's resume secret (`token`).
  */
-export async function getResumeValues(donationId: string, token: string | null): Promise<DonationFormValues | null> {
+export async function getResumeValues(donationId: string, token: string | null, campaignSlug: string): Promise<DonationFormValues | null> {
+  // Only on its own campaign's page: another campaign may not offer the gift's designation.
   const [row] = await db
     .select({ donation: donations, donorName: donations.donorName, donorEmail: donors.email })
     .from(donations)
     .innerJoin(donors, eq(donors.id, donations.donorId))
-    .where(eq(donations.id, donationId))
+    .innerJoin(campaigns, eq(campaigns.id, donations.campaignId))
+    .where(and(eq(donations.id, donationId), eq(campaigns.slug, campaignSlug)))
   if (!row || row.donation.status === 'succeeded' || row.donation.status === 'processing') return null
   const d = row.donation
   const theirs = tokenMatches(token, d.resumeTokenHash)

@@ -40,9 +40,10 @@ const ResumeSchema = z.object({ resume: z.uuid().optional() })
 export async function loader({ params, request }: LoaderFunctionArgs) {
   const resume = ResumeSchema.safeParse(Object.fromEntries(new URL(request.url).searchParams))
   const resumeId = resume.success ? resume.data.resume : undefined
+  const slug = requireSlug(params)
   const [page, initialValues] = await Promise.all([
-    getCampaignPageSnapshot(requireSlug(params)),
-    resumeId ? getResumeValues(resumeId, await resumeTokenFor(request, resumeId)) : null,
+    getCampaignPageSnapshot(slug),
+    resumeId ? getResumeValues(resumeId, await resumeTokenFor(request, resumeId), slug) : null,
   ])
   if (!page) notFound()
   const { campaign, pledges, designations, supporters, partners } = page

@@ -297,6 +297,8 @@ describe('the review, thank-you and cancel pages', () => {
     expect(await deliverWebhooks('nz')).toEqual(['checkout.session.expired'])
     expect(await donationRow(donationId)).toMatchObject({ status: 'canceled' })
 
+    // Only on its own campaign's page.
+    expect((await loadCampaign('safe-homes-winter-appeal', `?resume=${donationId}`)).initialValues).toBeUndefined()
     const form = await loadCampaign('aftercare-thailand', `?resume=${donationId}`)
     // Every answer back as given (the honeypot is not an answer), the amount as the form writes it.
     const { website: _honeypot, ...given }: Record<string, string> = answers

@@ -183,7 +183,7 @@ describe('the review, thank-you and cancel pages', () => {
   test('an unknown gift id is a 404 too', async () => {
     const id = '3f1c2d4e-5b6a-4c7d-8e9f-0a1b2c3d4e5f'
     const before = await rowCounts()
-    for (const page of [review, thanks, cancelByLink]) expect((await thrown(page(id))).status).toBe(404)
+    for (const page of [review, thanks, cancelByLink, cancelByForm]) expect((await thrown(page(id))).status).toBe(404)
     expect(await rowCounts()).toEqual(before)
   })
 
@@ -214,8 +214,9 @@ describe('the review, thank-you and cancel pages', () => {
     const before = await loadCampaign()
     const donationId = await give({ amountPreset: '5000' })
     const { session } = await stripeSessionOf(donationId)
-    // A session id that is not this gift's is a tampered link.
+    // A session id that is not this gift's is a tampered link; one that is no session id at all, too.
     expect((await thrown(thanks(donationId, 'cs_test_someoneelse'))).status).toBe(404)
+    expect((await thrown(thanks(donationId, "x' or 1=1"))).status).toBe(404)
 
     completeCheckout(session.id, { outcome: 'paid' })
     const waiting = await thanks(donationId, session.id)

@@ -3,6 +3,7 @@
 // And what it does with a redelivery: nothing.
 import type Stripe from 'stripe'
 import { describe, expect, test } from 'vitest'
+import { loader } from '#app/routes/webhooks.stripe.$partner.ts'
 import { db } from '#app/utils/db.server.ts'
 import { completeCheckout, openDispute, refundCharge } from '#tests/mocks/stripe/simulate.ts'
 import { accountFor, signedWebhook, takeEvents } from '#tests/mocks/stripe/state.ts'
@@ -78,6 +79,15 @@ describe('refused deliveries write nothing', () => {
     // The genuine delivery still works afterwards: the refusal did not mark the event as seen.
     expect(await deliver([event], 'us')).toEqual([{ status: 200, outcome: 'applied' }])
     expect(await donationOf(donationId)).toMatchObject({ status: 'succeeded' })
+  })
+
+  test('a GET is a 405 that names POST, and writes nothing', async () => {
+    await campaignSlug()
+    const before = await rowCounts()
+    const response = await loader({ request: new Request('http://localhost:3000/webhooks/stripe/us'), params: { partner: 'us' }, context: { clientIp: '127.0.0.1' } })
+    expect(response.status).toBe(405)
+    expect(response.headers.get('allow')).toBe('POST')
+    expect(await rowCounts()).toEqual(before)
   })
 
   test('a signature from a rotated secret list is accepted when one v1 matches', async () => {

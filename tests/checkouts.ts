@@ -90,17 +90,19 @@ export async function thrownStatus(promise: Promise<unknown>): Promise<number> {
   throw new Error('expected a thrown Response')
 }
 
-const donationArgs = (donationId: string, path: string, init?: RequestInit) => ({
+/** A request from the donor's browser, or with `cookie`, from another one. */
+const donationArgs = (donationId: string, path: string, init?: RequestInit, cookie = browserCookie) => ({
   params: { donationId },
   context,
-  request: new Request(`${origin}/donations/${encodeURIComponent(donationId)}/${path}`, init),
+  request: new Request(`${origin}/donations/${encodeURIComponent(donationId)}/${path}`, { ...init, headers: { cookie } }),
 })
 
 export const review = (donationId: string) => reviewLoader(donationArgs(donationId, 'review'))
 export const thanks = (donationId: string, sessionId?: string) =>
   thanksLoader(donationArgs(donationId, `thanks${sessionId ? `?session_id=${sessionId}` : ''}`))
-export const cancelByLink = (donationId: string) => cancelLoader(donationArgs(donationId, 'cancel'))
-export const cancelByForm = (donationId: string) => cancelAction(donationArgs(donationId, 'cancel', { method: 'POST', body: new URLSearchParams() }))
+export const cancelByLink = (donationId: string, options: { cookie?: string } = {}) => cancelLoader(donationArgs(donationId, 'cancel', undefined, options.cookie))
+export const cancelByForm = (donationId: string, options: { cookie?: string } = {}) =>
+  cancelAction(donationArgs(donationId, 'cancel', { method: 'POST', body: new URLSearchParams() }, options.cookie))
 
 export async function donationRow(donationId: string) {
   const { rows } = await db.execute<{

@@ -238,16 +238,29 @@ function sessionParams({
  * Only a checkout not yet paid can be ended here: a bank debit already processing (the donor paid
  * in another tab, or came back to a review page loaded earlier) keeps its gift and its match hold,
  * and the donor is shown that gift instead. When Stripe cannot be reached, nothing changes.
+ * Only the browser that started the checkout (it holds the resume secret, `token`) ends it:
+ * anyone else with the link, which is a plain GET, is sent to the form and the checkout stays open
+ * until it expires.
  */
-export async function cancelCheckout(donationId: string): Promise<{ campaignSlug: string; outcome: 'canceled' | 'paid' | 'unavailable' } | null> {
+export async function cancelCheckout(
+  donationId: string,
+  token: string | null,
+): Promise<{ campaignSlug: string; outcome: 'canceled' | 'paid' | 'unavailable' | 'not-theirs' } | null> {
   const [row] = await db
-    .select({ status: donations.status, sessionId: donations.checkoutSessionId, fiscalPartnerId: donations.fiscalPartnerId, slug: campaigns.slug })
+    .select({
+      status: donations.status,
+      sessionId: donations.checkoutSessionId,
+      fiscalPartnerId: donations.fiscalPartnerId,
+      resumeTokenHash: donations.resumeTokenHash,
+      slug: campaigns.slug,
+    })
     .from(donations)
     .innerJoin(campaigns, eq(campaigns.id, donations.campaignId))
     .where(eq(donations.id, donationId))
   if (!row) return null
-  const answer = (outcome: 'canceled' | 'paid' | 'unavailable') => ({ campaignSlug: row.slug, outcome })
+  const answer = (outcome: 'canceled' | 'paid' | 'unavailable' | 'not-theirs') => ({ campaignSlug: row.slug, outcome })
   if (row.status === 'processing' || row.status === 'succeeded') return answer('paid')
+  if (!tokenMatches(token, row.resumeTokenHash)) return answer('not-theirs')
   let ended: 'canceled' | 'expired' = 'canceled'
   if (row.status === 'pending' && row.sessionId) {
     const stripe = getStripe(row.fiscalPartnerId as 'us' | 'uk' | 'nz')

@@ -265,6 +265,26 @@ describe('the review, thank-you and cancel pages', () => {
   test.each([
     ['Stripe’s cancel link', cancelByLink],
     ['the review page’s “Change my gift”', cancelByForm],
+  ])('%s from another browser goes to the form and leaves the checkout open', async (_, cancel) => {
+    const pledge = await pledgeFor()
+    const donationId = await give({ amountPreset: '5000' })
+    const { session } = await stripeSessionOf(donationId)
+    const before = await rowCounts()
+    for (const cookie of ['', `lift_resume=${encodeURIComponent(btoa(JSON.stringify({ donationId, token: 'x'.repeat(43) })))}`]) {
+      const response = await thrown(cancel(donationId, { cookie }))
+      expect(response.status).toBe(302)
+      expect(response.headers.get('location')).toBe(`/campaigns/aftercare-thailand?resume=${donationId}#donate`)
+    }
+    expect(await rowCounts()).toEqual(before)
+    expect(await donationRow(donationId)).toMatchObject({ status: 'pending' })
+    expect((await reservationsOf(donationId)).map((r) => r.status)).toEqual(['held'])
+    expect((await pledgeFor()).reserved_minor).toBeGreaterThan(pledge.reserved_minor)
+    expect(getFakeObject<Stripe.Checkout.Session>(session.id)!.status).toBe('open')
+  })
+
+  test.each([
+    ['Stripe’s cancel link', cancelByLink],
+    ['the review page’s “Change my gift”', cancelByForm],
   ])('%s ends the checkout, frees the match and returns to the form with every answer kept', async (_, cancel) => {
     const pledge = await pledgeFor()
     const answers = {

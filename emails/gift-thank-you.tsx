@@ -1,17 +1,32 @@
-// The donor's thank-you for a settled gift. It is an acknowledgement, not a tax receipt: the
-// receipt is a separate document issued by the fiscal partner under its own country's rules
-// (shared/receipts.md), so this email never carries receipt wording, numbers or match money as
-// part of the donor's gift. Nor does it promise one: not every gift earns a receipt (an NZ gift
-// under NZ$5, money from a third party), and in the UK the donor's record is a Gift Aid record.
+// The donor's thank-you for a settled gift: the named fiscal partner's acknowledgement of it, sent
+// by email. No receipt document is issued today, so the email promises none; it carries the
+// statements the receiving entity's country asks of a letter acknowledging a gift (shared/receipts.md):
+// the US goods-or-services statement and discretion over designated funds, the UK registered
+// charity statement. The match is never shown as part of the donor's gift. A gift of which nothing
+// is left by the time the email is sent gets GiftReversed below instead: there is no gift to thank.
 // Plain, already formatted props in; no data fetching.
 import { Body, Container, Head, Heading, Hr, Html, Link, Preview, Section, Text } from '@react-email/components'
 
+/** The legal entity that received the money: the donee, whose country's rules the email follows. */
+export interface ReceivingPartner {
+  legalName: string
+  /** ISO 3166-1 alpha-2 country of the entity. */
+  country: string
+  /** A UK partner's registered charity number, printed as its charity-law statement. */
+  charityNumber: string | null
+}
+
 export interface GiftThankYouProps {
   donorName: string
-  /** What the donor chose to give, formatted with its ISO code: "$100.00 USD". */
+  /**
+   * The gift, formatted with its ISO code ("$103.30 USD"): the whole charge, a card fee the donor
+   * covered included, less anything refunded or withdrawn by a dispute before this email.
+   */
   amount: string
-  /** The donor-covered card fee and the total charged, when the donor covered the fee. */
-  feeCovered: { fee: string; total: string } | null
+  /** When the donor covered the card fee and nothing was taken back: the fee, and what the partner receives in full. */
+  feeCovered: { fee: string; net: string } | null
+  /** What was taken back before this email, each part out of the whole charge. */
+  removed: { charged: string; refunded: string | null; disputed: string | null } | null
   campaignTitle: string
   campaignUrl: string
   designation: string
@@ -20,9 +35,8 @@ export interface GiftThankYouProps {
   monthly: boolean
   /** 1 for a one-off gift and a monthly gift's first payment, then 2, 3 … */
   installment: number
-  /** The legal entity that received the gift and will issue the receipt. */
-  fiscalPartnerLegalName: string
-  /** The day the payment settled, already formatted for the donor's partner country. */
+  partner: ReceivingPartner
+  /** The day the payment settled where the partner is, with its zone: "December 31, 2025 (EST)". */
   settledOn: string
   tribute: { type: 'honour' | 'memory'; name: string } | null
   anonymous: boolean
@@ -33,9 +47,11 @@ export function giftThankYouSubject(props: Pick<GiftThankYouProps, 'monthly' | '
   return `Thank you for your ${props.monthly ? 'monthly ' : ''}gift to ${props.campaignTitle}`
 }
 
+const firstNameOf = (donorName: string) => donorName.trim().split(/\s+/)[0] || 'friend'
+
 export function GiftThankYou(props: GiftThankYouProps) {
-  const firstName = props.donorName.trim().split(/\s+/)[0] || 'friend'
   const kind = props.monthly ? (props.installment > 1 ? `monthly gift (payment ${props.installment})` : 'first monthly gift') : 'gift'
+  const us = props.partner.country === 'US'
   return (
     <Html lang="en">
       <Head />
@@ -43,7 +59,7 @@ export function GiftThankYou(props: GiftThankYouProps) {
       <Body style={body}>
         <Container style={container}>
           <Heading as="h1" style={heading}>
-            {`Thank you, ${firstName}`}
+            {`Thank you, ${firstNameOf(props.donorName)}`}
           </Heading>
           <Text style={text}>
             {`Your ${kind} of `}
@@ -56,7 +72,15 @@ export function GiftThankYou(props: GiftThankYouProps) {
           </Text>
           {props.feeCovered ? (
             <Text style={text}>
-              {`You also covered the card fee of ${props.feeCovered.fee}, so ${props.feeCovered.total} was charged in all.`}
+              {`Of this, ${props.feeCovered.fee} covers card fees, so that ${props.partner.legalName} receives the full ${props.feeCovered.net}.`}
+            </Text>
+          ) : null}
+          {props.removed?.refunded ? (
+            <Text style={text}>{`${props.removed.refunded} of the ${props.removed.charged} you paid was refunded to you, so it is not part of your gift.`}</Text>
+          ) : null}
+          {props.removed?.disputed ? (
+            <Text style={text}>
+              {`${props.removed.disputed} of the ${props.removed.charged} you paid was taken back through a dispute with your card issuer, so it is not part of your gift.`}
             </Text>
           ) : null}
           {props.matches.length > 0 ? (
@@ -66,7 +90,7 @@ export function GiftThankYou(props: GiftThankYouProps) {
                   {`${m.partner} added ${m.amount}.`}
                 </Text>
               ))}
-              <Text style={small}>Match funding is the partner&apos;s own gift, so it is never part of a tax receipt for your gift.</Text>
+              <Text style={small}>Match funding is the match partner&apos;s own gift, so it is not part of your gift.</Text>
             </Section>
           ) : null}
           {props.monthly ? (
@@ -85,33 +109,100 @@ export function GiftThankYou(props: GiftThankYouProps) {
             </Link>
           </Text>
           <Hr style={rule} />
-          <Text style={notice}>
-            {`This email is a thank-you, not a tax receipt. Your gift was received by ${props.fiscalPartnerLegalName}, which sends separately any tax receipt or Gift Aid record your gift qualifies for under its country's rules.`}
-          </Text>
-          <Text style={small}>LIFT International works to end human trafficking in Thailand.</Text>
+          <Text style={notice}>{`This email is ${props.partner.legalName}'s acknowledgement of your gift. Please keep it for your records.`}</Text>
+          {/* IRC 170(f)(8): without this statement a US donor cannot deduct a gift of $250 or more.
+              Printed on every US gift, so no amount threshold can leave it out. */}
+          {us ? <Text style={notice}>No goods or services were provided in exchange for this contribution.</Text> : null}
+          {/* The partner is the donee; the Thai programme is what it funds (receipts.md §0). A US
+              gift earmarked for a foreign programme is not deductible, so a designation is only
+              the donor's preference (Rev. Rul. 63-252, 66-79). */}
+          <Text style={small}>{`Your gift was made to ${props.partner.legalName}, which funds work to end human trafficking in Thailand.`}</Text>
+          {us ? (
+            <Text style={small}>
+              {`Your designation is honoured as your preference; ${props.partner.legalName} keeps full discretion and control over the use of all funds it receives.`}
+            </Text>
+          ) : null}
+          <PartnerRegistration partner={props.partner} />
         </Container>
       </Body>
     </Html>
   )
 }
 
+/** Charities Act 2011 s.39: a UK registered charity says so on its letters and receipts. */
+function PartnerRegistration({ partner }: { partner: ReceivingPartner }) {
+  return partner.charityNumber ? <Text style={small}>{`Registered charity number ${partner.charityNumber}`}</Text> : null
+}
+
 GiftThankYou.PreviewProps = {
   donorName: 'Ada Lovelace',
-  amount: '$100.00 USD',
-  feeCovered: { fee: '$3.50 USD', total: '$103.50 USD' },
+  amount: '$103.50 USD',
+  feeCovered: { fee: '$3.50 USD', net: '$100.00 USD' },
+  removed: null,
   campaignTitle: 'Aftercare for Survivors of Trafficking in Thailand',
   campaignUrl: 'http://localhost:3000/campaigns/aftercare-thailand',
   designation: 'Survivor Fund',
   matches: [{ partner: "One Day's Wages", amount: '$100.00 USD' }],
   monthly: false,
   installment: 1,
-  fiscalPartnerLegalName: 'LIFT International',
-  settledOn: 'March 12, 2026',
+  partner: { legalName: 'LIFT International', country: 'US', charityNumber: null },
+  settledOn: 'March 12, 2026 (EDT)',
   tribute: null,
   anonymous: false,
 } satisfies GiftThankYouProps
 
 export default GiftThankYou
+
+/**
+ * Sent in place of the thank-you when the whole payment was refunded or withdrawn by a dispute
+ * before the thank-you went out: nothing was given, so nothing is acknowledged.
+ */
+export interface GiftReversedProps {
+  donorName: string
+  /** The whole charge, formatted with its ISO code. */
+  charged: string
+  /** How much of it was refunded and how much withdrawn by a dispute; at least one is set. */
+  refunded: string | null
+  disputed: string | null
+  campaignTitle: string
+  partner: ReceivingPartner
+  settledOn: string
+}
+
+export function giftReversedSubject(props: Pick<GiftReversedProps, 'campaignTitle' | 'disputed'>): string {
+  return `Your payment to ${props.campaignTitle} was ${props.disputed ? 'taken back' : 'refunded'}`
+}
+
+function howReversed(props: GiftReversedProps): string {
+  const dispute = 'through a dispute with your card issuer'
+  if (props.refunded && props.disputed) return `${props.refunded} of it was refunded to you and ${props.disputed} taken back ${dispute}`
+  return props.disputed ? `it was taken back in full ${dispute}` : 'it was refunded to you in full'
+}
+
+export function GiftReversed(props: GiftReversedProps) {
+  return (
+    <Html lang="en">
+      <Head />
+      <Preview>{`Your payment of ${props.charged} to ${props.campaignTitle} was ${props.disputed ? 'taken back' : 'refunded'}.`}</Preview>
+      <Body style={body}>
+        <Container style={container}>
+          <Heading as="h1" style={heading}>
+            {`Hello ${firstNameOf(props.donorName)}`}
+          </Heading>
+          <Text style={text}>
+            {`${props.partner.legalName} received your payment of ${props.charged} to ${props.campaignTitle} on ${props.settledOn}, and ${howReversed(props)}.`}
+          </Text>
+          <Text style={text}>
+            Nothing of it remains as a gift, so this email does not acknowledge a gift and no receipt applies to it. Please do not count it as a
+            gift for tax.
+          </Text>
+          <Hr style={rule} />
+          <PartnerRegistration partner={props.partner} />
+        </Container>
+      </Body>
+    </Html>
+  )
+}
 
 const body = { backgroundColor: '#f4f1ea', fontFamily: 'Helvetica, Arial, sans-serif', color: '#1d2a2e', margin: 0, padding: '24px 0' }
 const container = { backgroundColor: '#ffffff', maxWidth: '560px', margin: '0 auto', padding: '32px', borderRadius: '8px' }

@@ -26,7 +26,7 @@ export interface DonationFormProps {
   result: DonationActionResult | undefined
   /** A cancelled or expired checkout's answers, so the donor does not type them again. */
   initialValues?: DonationFormValues
-  /** The fiscal partners' legal names, for the "received and receipted by" choice. */
+  /** The fiscal partners' legal names, for the "received by" choice. */
   partners: { id: string; legalName: string }[]
 }
 
@@ -231,7 +231,7 @@ export function DonationForm({ currency: campaignCurrency, designations, default
             {...aria('email', 'donation-email-hint')}
           />
           <p className="hint" id="donation-email-hint">
-            For your receipt. We never show it publicly.
+            For the email acknowledging your gift. We never show it publicly.
           </p>
           <FieldError form={form} field="email" errors={errors} />
         </div>
@@ -251,7 +251,7 @@ export function DonationForm({ currency: campaignCurrency, designations, default
           <span>Give anonymously: keep my name off the public list of supporters</span>
         </label>
         <div className="field">
-          <label htmlFor={fieldId(form, 'partner')}>Received and receipted by</label>
+          <label htmlFor={fieldId(form, 'partner')}>Received by</label>
           <select id={fieldId(form, 'partner')} name="partner" defaultValue={values.partner ?? 'auto'} {...aria('partner', 'donation-partner-hint')}>
             <option value="auto">The LIFT entity in my country (recommended)</option>
             {partners.map((p) => (
@@ -261,8 +261,8 @@ export function DonationForm({ currency: campaignCurrency, designations, default
             ))}
           </select>
           <p className="hint" id="donation-partner-hint">
-            Gifts from the US, UK and New Zealand go to LIFT's entity there, so your receipt counts for your taxes; from elsewhere, to LIFT
-            International in the US. You will see which before you pay.
+            Gifts from the US, UK and New Zealand go to the LIFT charity registered there, which is what lets a gift count for tax there;
+            from elsewhere, to LIFT International in the US. You will see which before you pay.
           </p>
           <FieldError form={form} field="partner" errors={errors} />
         </div>

@@ -7,12 +7,19 @@ import { compile } from 'html-to-text'
 import { createElement, type ReactElement } from 'react'
 import { z } from 'zod'
 import { getAppUrl } from '#app/utils/env.server.ts'
-import { formatMoney, isCurrency } from '#app/utils/money.ts'
+import { formatMoneyWithCode } from '#app/utils/money.ts'
 import type { Executor } from '#db/client.ts'
 import { campaigns, designations, fiscalPartners, matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
 import { donations, donors } from '#db/schema/giving.ts'
 import { matches } from '#db/schema/matching.ts'
-import { GiftThankYou, giftThankYouSubject, type GiftThankYouProps } from '#emails/gift-thank-you.tsx'
+import {
+  GiftReversed,
+  giftReversedSubject,
+  GiftThankYou,
+  giftThankYouSubject,
+  type GiftReversedProps,
+  type GiftThankYouProps,
+} from '#emails/gift-thank-you.tsx'
 
 export class EmailCompositionError extends Error {
   override name = 'EmailCompositionError'
@@ -61,24 +68,49 @@ export async function renderEmail(exec: Executor, template: string, cause: unkno
   return { subject, html, text: toPlainText(html) }
 }
 
-const withCode = (amountMinor: number, currency: string) =>
-  isCurrency(currency) ? `${formatMoney(amountMinor, currency)} ${currency}` : `${amountMinor} ${currency} minor units`
+// The time zone each fiscal partner's books and its donors' tax years run in. A gift's date decides
+// its tax year (US: 1 January; UK: 6 April; NZ: 1 April), so it is the date where the receiving
+// entity is, not in UTC as the ledger records it: a US gift at 11 pm on 31 December in New York is
+// 1 January in UTC, the next tax year. A partner missing here fails the email (and it is retried)
+// rather than be dated in a zone that may put the gift in the wrong year.
+const partnerTimeZones: Record<string, string> = { us: 'America/New_York', uk: 'Europe/London', nz: 'Pacific/Auckland' }
 
-// Dates in the convention of the receiving entity's country; UTC, as the ledger records them.
-// Built once per locale: constructing an Intl.DateTimeFormat costs far more than using one.
+// Dates in the convention of the receiving entity's country.
 const locales: Record<string, string> = { US: 'en-US', GB: 'en-GB', NZ: 'en-NZ' }
-const dateFormats = new Map<string, Intl.DateTimeFormat>()
-function longDate(country: string, at: Date): string {
+
+// Built once per locale and zone: constructing an Intl.DateTimeFormat costs far more than using one.
+const dateFormats = new Map<string, { day: Intl.DateTimeFormat; zone: Intl.DateTimeFormat }>()
+
+/** "December 31, 2025 (EST)": the day where the partner is, and the zone, so it reads one way anywhere. */
+function giftDate(partnerId: string, country: string, at: Date): string {
+  const timeZone = partnerTimeZones[partnerId]
+  if (!timeZone) throw new EmailCompositionError(`fiscal partner "${partnerId}" has no time zone to date its gifts in`)
   const locale = locales[country] ?? 'en-US'
-  let format = dateFormats.get(locale)
+  const key = `${locale}|${timeZone}`
+  let format = dateFormats.get(key)
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' })
-    dateFormats.set(locale, format)
+    format = {
+      day: new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone }),
+      zone: new Intl.DateTimeFormat(locale, { timeZoneName: 'short', timeZone }),
+    }
+    dateFormats.set(key, format)
   }
-  return format.format(at)
+  const zone = format.zone.formatToParts(at).find((part) => part.type === 'timeZoneName')?.value ?? timeZone
+  return `${format.day.format(at)} (${zone})`
 }
 
-export async function getGiftThankYouProps(exec: Executor, donationId: string): Promise<GiftThankYouProps> {
+/** The number a UK partner's letters must carry; a UK partner without one is a setup error, not an omission. */
+function charityNumberOf(partner: { id: string; country: string; registrationNumbers: Record<string, string> }): string | null {
+  if (partner.country !== 'GB') return null
+  const number = partner.registrationNumbers.charityNumber?.trim()
+  if (!number) throw new EmailCompositionError(`fiscal partner "${partner.id}" has no charityNumber in its registration numbers`)
+  return number
+}
+
+/** What the email job says for a gift: thanks for what remains of it, or a notice that nothing does. */
+export type GiftEmail = { kind: 'thanks'; props: GiftThankYouProps } | { kind: 'reversed'; props: GiftReversedProps }
+
+export async function getGiftEmail(exec: Executor, donationId: string): Promise<GiftEmail> {
   const [gift] = await exec
     .select({
       frequency: donations.frequency,
@@ -86,6 +118,8 @@ export async function getGiftThankYouProps(exec: Executor, donationId: string): 
       amountMinor: donations.amountMinor,
       feeCoveredMinor: donations.feeCoveredMinor,
       chargedMinor: donations.chargedMinor,
+      refundedMinor: donations.refundedMinor,
+      disputedMinor: donations.disputedMinor,
       currency: donations.currency,
       anonymous: donations.anonymous,
       tributeType: donations.tributeType,
@@ -96,8 +130,10 @@ export async function getGiftThankYouProps(exec: Executor, donationId: string): 
       campaignSlug: campaigns.slug,
       campaignCurrency: campaigns.currency,
       designation: designations.name,
+      partnerId: fiscalPartners.id,
       partnerLegalName: fiscalPartners.legalName,
       partnerCountry: fiscalPartners.country,
+      partnerRegistrationNumbers: fiscalPartners.registrationNumbers,
     })
     .from(donations)
     .innerJoin(donors, eq(donors.id, donations.donorId))
@@ -107,6 +143,25 @@ export async function getGiftThankYouProps(exec: Executor, donationId: string): 
     .where(eq(donations.id, donationId))
   if (!gift) throw new EmailCompositionError(`donation ${donationId} does not exist`)
   if (!gift.settledAt) throw new EmailCompositionError(`donation ${donationId} has not settled`)
+  const money = (amountMinor: number) => formatMoneyWithCode(amountMinor, gift.currency)
+  const partner = {
+    legalName: gift.partnerLegalName,
+    country: gift.partnerCountry,
+    charityNumber: charityNumberOf({ id: gift.partnerId, country: gift.partnerCountry, registrationNumbers: gift.partnerRegistrationNumbers }),
+  }
+  const settledOn = giftDate(gift.partnerId, gift.partnerCountry, gift.settledAt)
+  // Read when sending, so a refund or a dispute that came first is already here. Refunds and
+  // disputes each stay within the charge but may overlap (a refunded charge disputed in full), so
+  // what remains is clamped at zero, as the ledger counts it (match-rules valueAfterRemoval).
+  const refunded = gift.refundedMinor > 0 ? money(gift.refundedMinor) : null
+  const disputed = gift.disputedMinor > 0 ? money(gift.disputedMinor) : null
+  const remainingMinor = Math.max(0, gift.chargedMinor - gift.refundedMinor - gift.disputedMinor)
+  if (remainingMinor === 0) {
+    return {
+      kind: 'reversed',
+      props: { donorName: gift.donorName, charged: money(gift.chargedMinor), refunded, disputed, campaignTitle: gift.campaignTitle, partner, settledOn },
+    }
+  }
   // Net of reversals: a gift refunded before its thank-you went out no longer claims the match.
   const earned = await exec
     .select({ partner: partnerOrganisations.name, amountMinor: sql<number>`sum(${matches.amountMinor})::int8` })
@@ -116,24 +171,36 @@ export async function getGiftThankYouProps(exec: Executor, donationId: string): 
     .where(eq(matches.donationId, donationId))
     .groupBy(partnerOrganisations.id, partnerOrganisations.name)
     .orderBy(sql`min(${matchPledges.priority})`)
+  const removed = refunded || disputed ? { charged: money(gift.chargedMinor), refunded, disputed } : null
   return {
-    donorName: gift.donorName,
-    amount: withCode(gift.amountMinor, gift.currency),
-    feeCovered: gift.feeCoveredMinor > 0 ? { fee: withCode(gift.feeCoveredMinor, gift.currency), total: withCode(gift.chargedMinor, gift.currency) } : null,
-    campaignTitle: gift.campaignTitle,
-    campaignUrl: `${getAppUrl()}/campaigns/${gift.campaignSlug}`,
-    designation: gift.designation,
-    matches: earned.filter((m) => m.amountMinor > 0).map((m) => ({ partner: m.partner, amount: withCode(m.amountMinor, gift.campaignCurrency) })),
-    monthly: gift.frequency === 'monthly',
-    installment: gift.installment,
-    fiscalPartnerLegalName: gift.partnerLegalName,
-    settledOn: longDate(gift.partnerCountry, gift.settledAt),
-    tribute: gift.tributeType && gift.tributeName ? { type: gift.tributeType, name: gift.tributeName } : null,
-    anonymous: gift.anonymous,
+    kind: 'thanks',
+    props: {
+      donorName: gift.donorName,
+      // The whole charge is the donor's gift, the card fee they chose to cover included.
+      amount: money(remainingMinor),
+      // Once part was taken back, "the partner receives the full amount" no longer holds.
+      feeCovered: gift.feeCoveredMinor > 0 && !removed ? { fee: money(gift.feeCoveredMinor), net: money(gift.amountMinor) } : null,
+      removed,
+      campaignTitle: gift.campaignTitle,
+      campaignUrl: `${getAppUrl()}/campaigns/${gift.campaignSlug}`,
+      designation: gift.designation,
+      matches: earned
+        .filter((m) => m.amountMinor > 0)
+        .map((m) => ({ partner: m.partner, amount: formatMoneyWithCode(m.amountMinor, gift.campaignCurrency) })),
+      monthly: gift.frequency === 'monthly',
+      installment: gift.installment,
+      partner,
+      settledOn,
+      tribute: gift.tributeType && gift.tributeName ? { type: gift.tributeType, name: gift.tributeName } : null,
+      anonymous: gift.anonymous,
+    },
   }
 }
 
 async function composeGiftThankYou(exec: Executor, cause: z.infer<typeof GiftThankYouCauseSchema>): Promise<Composed> {
-  const props = await getGiftThankYouProps(exec, cause.donationId)
-  return { subject: giftThankYouSubject(props), element: createElement(GiftThankYou, props) }
+  const email = await getGiftEmail(exec, cause.donationId)
+  // A gift of which nothing remains gets a notice saying so instead of a thank-you: the donor still
+  // hears what became of their payment, and nothing reads as a gift for tax (docs/decisions/0301).
+  if (email.kind === 'reversed') return { subject: giftReversedSubject(email.props), element: createElement(GiftReversed, email.props) }
+  return { subject: giftThankYouSubject(email.props), element: createElement(GiftThankYou, email.props) }
 }

@@ -1,5 +1,5 @@
 // Between the form and Stripe: the exact charge, the match reserved for this gift (or why only
-// part of it, or none, can be matched), and which LIFT entity receives and receipts it — all
+// part of it, or none, can be matched), and which LIFT entity receives it and why — all
 // before the donor is sent to pay.
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
@@ -96,7 +96,7 @@ export default function ReviewGift() {
       {r.matches.length === 0 && r.hasPledges ? <p className="notice">The match fund cannot match this gift, but every cent of it still goes to work.</p> : null}
       {r.matches.length > 0 && time ? <p className="hint">This match is reserved for you until {time}.</p> : null}
 
-      <h2>Received and receipted by</h2>
+      <h2>Received by</h2>
       <p>
         <strong>{r.partner}</strong>, because {r.partnerReason}.
       </p>

@@ -8,7 +8,7 @@ import { useEffect } from 'react'
 import { z } from 'zod'
 import { ProgressBar } from '#app/components/progress-bar.tsx'
 import { getDonationSummary } from '#app/models/donations.server.ts'
-import { formatMoney, isCurrency, type Currency } from '#app/utils/money.ts'
+import { formatMoneyWithCode, isCurrency, type Currency } from '#app/utils/money.ts'
 import { computeProgress } from '#app/utils/progress.ts'
 
 const ParamsSchema = z.object({ donationId: z.uuid() })
@@ -23,7 +23,6 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
   if (!gift || (search.data.session_id && search.data.session_id !== gift.checkoutSessionId)) {
     throw new Response('Gift not found', { status: 404 })
   }
-  const currency = gift.currency as Currency
   const campaignCurrency = (isCurrency(gift.campaignCurrency) ? gift.campaignCurrency : 'USD') as Currency
   const state =
     gift.status === 'succeeded' ? 'thanked' : gift.status === 'pending' ? 'confirming' : gift.status === 'processing' ? 'processing' : 'ended'
@@ -33,11 +32,13 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
     id: gift.id,
     monthly: gift.frequency === 'monthly',
     campaign: { slug: gift.campaignSlug, title: gift.campaignTitle, currency: campaignCurrency },
-    gift: formatMoney(gift.amountMinor, currency),
-    total: formatMoney(gift.chargedMinor, currency),
+    // The whole charge is the donor's gift, a card fee they chose to cover included; amounts carry
+    // their ISO code, as the thank-you email's do, since "$" alone could be US or NZ dollars.
+    gift: formatMoneyWithCode(gift.chargedMinor, gift.currency),
+    feeCovered: gift.feeCoveredMinor > 0 ? { fee: formatMoneyWithCode(gift.feeCoveredMinor, gift.currency), net: formatMoneyWithCode(gift.amountMinor, gift.currency) } : null,
     designation: gift.designationName,
     partner: gift.partnerLegalName,
-    matches: gift.earned.map((m) => ({ partner: m.partnerName, amount: formatMoney(m.amountMinor, campaignCurrency) })),
+    matches: gift.earned.map((m) => ({ partner: m.partnerName, amount: formatMoneyWithCode(m.amountMinor, campaignCurrency) })),
     progress: gift.totals
       ? computeProgress({ raisedGiftsMinor: gift.totals.raisedGiftsMinor, matchedMinor: gift.totals.matchedMinor, donorTargetMinor: gift.donorTargetMinor, pledges: gift.pledges })
       : null,
@@ -67,6 +68,11 @@ export default function Thanks() {
             Your {d.monthly ? 'monthly ' : ''}gift of <strong>{d.gift}</strong> to {d.campaign.title} has arrived at {d.partner}, for{' '}
             {d.designation}.
           </p>
+          {d.feeCovered ? (
+            <p className="thanks__fee">
+              Of this, {d.feeCovered.fee} covers card fees, so that {d.partner} receives the full {d.feeCovered.net}.
+            </p>
+          ) : null}
           {d.matches.map((m) => (
             <p key={m.partner} className="thanks__match">
               <strong>{m.partner}</strong> added <strong>{m.amount}</strong>.
@@ -76,7 +82,7 @@ export default function Thanks() {
       ) : d.state === 'confirming' ? (
         <>
           <h1>Confirming your gift…</h1>
-          <p>Stripe has your payment of {d.total}; we are waiting for its confirmation. This page updates by itself.</p>
+          <p>Stripe has your payment of {d.gift}; we are waiting for its confirmation. This page updates by itself.</p>
         </>
       ) : d.state === 'processing' ? (
         <>
@@ -103,7 +109,7 @@ export default function Thanks() {
 }
 
 export function ErrorBoundary() {
-  const safe = 'If you paid, your gift is safe: Stripe holds the record and your receipt will arrive by email.'
+  const safe = 'If you paid, your gift is safe: Stripe holds the record, and the LIFT entity that received it will email you an acknowledgement.'
   return (
     <RouteError
       notFound={{ title: 'We could not find that gift', text: safe }}

@@ -15,7 +15,7 @@ export const amountPresets: Record<Currency, readonly number[]> = {
 }
 
 /**
- * Countries we list. The UK, US and New Zealand have their own fiscal partner (and tax receipt);
+ * Countries we list. The UK, US and New Zealand have their own fiscal partner (a gift to it counts for tax there);
  * every other country gives through the home entity. ISO 3166-1 alpha-2.
  */
 export const countries = [

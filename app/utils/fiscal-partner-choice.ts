@@ -8,6 +8,6 @@ export type PartnerChoice = 'auto' | 'us' | 'uk' | 'nz'
 export function choosePartner(country: string, choice: PartnerChoice = 'auto'): { partnerId: 'us' | 'uk' | 'nz'; reason: string } {
   if (choice !== 'auto') return { partnerId: choice, reason: 'you chose it' }
   const own = partnerByCountry[country]
-  if (own) return { partnerId: own, reason: 'it is the LIFT entity in your country, so your receipt works for your taxes there' }
+  if (own) return { partnerId: own, reason: 'it is the LIFT charity registered in your country, which is what lets your gift count for tax there' }
   return { partnerId: homePartnerId, reason: 'LIFT has no entity in your country, so gifts go to LIFT International in the United States' }
 }

@@ -87,6 +87,14 @@ export function formatMoney(
   return formatter(options.locale ?? 'en-US', currency, whole).format(toDecimalString(amountMinor, currency))
 }
 
+/**
+ * "$50.00 USD": with its ISO code, for what a donor keeps (the thank-you email and page), since "$"
+ * alone could be US or NZ dollars. A code we do not price in is still shown, in minor units.
+ */
+export function formatMoneyWithCode(amountMinor: number, currency: string): string {
+  return isCurrency(currency) ? `${formatMoney(amountMinor, currency)} ${currency}` : `${amountMinor} ${currency} minor units`
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing what donors type
 

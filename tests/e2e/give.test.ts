@@ -35,12 +35,12 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
     await fillValidForm(page, { amount: String(dollars), name: options.name, email: options.email, country: 'US' })
     await go(tab, () => page.getByRole('button', { name: 'Continue to payment' }).click(), /\/donations\/[0-9a-f-]{36}\/review$/)
 
-    // The review: the exact charge, the match reserved for it, and who receipts it and why.
+    // The review: the exact charge, the match reserved for it, and who receives it and why.
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Check your gift')
     const reviewText = await page.locator('.review').innerText()
     expect(reviewText).toContain(`Charged today\n$${dollars}.00`)
     expect(await page.locator('.review__matches').innerText()).toBe(`One Day's Wages will add $${dollars}.00.`)
-    expect(reviewText).toContain('LIFT International, because it is the LIFT entity in your country')
+    expect(reviewText).toContain('LIFT International, because it is the LIFT charity registered in your country, which is what lets your gift count for tax there')
     expect(reviewText).not.toContain('Only part of your gift can be matched')
 
     await go(tab, () => page.getByRole('link', { name: 'Continue to secure payment' }).click(), /\/sandbox\/checkout\/us\/cs_test_\w+$/)
@@ -54,8 +54,8 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
     await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText(), { timeout: 30_000, interval: 500 }).toBe('Thank you')
     const thanks = await page.locator('.thanks').innerText()
     expect(thanks).not.toContain('Confirming')
-    expect(thanks).toContain(`Your gift of $${dollars}.00 to Aftercare for Survivors of Trafficking in Thailand has arrived at LIFT International`)
-    expect(await page.locator('.thanks__match').innerText()).toBe(`One Day's Wages added $${dollars}.00.`)
+    expect(thanks).toContain(`Your gift of $${dollars}.00 USD to Aftercare for Survivors of Trafficking in Thailand has arrived at LIFT International`)
+    expect(await page.locator('.thanks__match').innerText()).toBe(`One Day's Wages added $${dollars}.00 USD.`)
     await page.screenshot({ path: path.join(screenshots, `give-thanks-${javaScript ? 'js' : 'nojs'}.png`), fullPage: true })
 
     await page.goto(campaignUrl())
@@ -85,7 +85,7 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
     await page.getByLabel('In memory of').check()
     await page.getByLabel('Their name').fill('Dorothy Vaughan')
     await go(tab, () => page.getByRole('button', { name: 'Continue to payment' }).click(), /\/review$/)
-    expect(await page.locator('.review').innerText()).toContain('LIFT International New Zealand, because it is the LIFT entity in your country')
+    expect(await page.locator('.review').innerText()).toContain('LIFT International New Zealand, because it is the LIFT charity registered in your country')
     await go(tab, () => page.getByRole('link', { name: 'Continue to secure payment' }).click(), /\/sandbox\/checkout\/nz\//)
 
     await go(tab, () => page.getByRole('link', { name: '← Back' }).click(), /\/campaigns\/aftercare-thailand\?resume=[0-9a-f-]{36}#donate$/)

@@ -128,9 +128,9 @@ describe('the Checkout Session sent to Stripe', () => {
 
 describe('which fiscal partner takes the gift', () => {
   test.each([
-    ['US', 'auto', 'us', 'LIFT International', 'it is the LIFT entity in your country, so your receipt works for your taxes there'],
-    ['GB', 'auto', 'uk', 'LIFT International UK', 'it is the LIFT entity in your country, so your receipt works for your taxes there'],
-    ['NZ', 'auto', 'nz', 'LIFT International New Zealand', 'it is the LIFT entity in your country, so your receipt works for your taxes there'],
+    ['US', 'auto', 'us', 'LIFT International', 'it is the LIFT charity registered in your country, which is what lets your gift count for tax there'],
+    ['GB', 'auto', 'uk', 'LIFT International UK', 'it is the LIFT charity registered in your country, which is what lets your gift count for tax there'],
+    ['NZ', 'auto', 'nz', 'LIFT International New Zealand', 'it is the LIFT charity registered in your country, which is what lets your gift count for tax there'],
     ['TH', 'auto', 'us', 'LIFT International', 'LIFT has no entity in your country, so gifts go to LIFT International in the United States'],
     ['DE', 'auto', 'us', 'LIFT International', 'LIFT has no entity in your country, so gifts go to LIFT International in the United States'],
     ['GB', 'nz', 'nz', 'LIFT International New Zealand', 'you chose it'],
@@ -197,7 +197,7 @@ describe('covering the card fee', () => {
   test('priceGift quotes the same figures the checkout charges', async () => {
     expect(await priceGift({ amountMinor: 5000, currency: 'GBP', coverFee: true, country: 'GB', partnerChoice: 'auto' })).toEqual({
       fiscalPartnerId: 'uk',
-      partnerReason: 'it is the LIFT entity in your country, so your receipt works for your taxes there',
+      partnerReason: 'it is the LIFT charity registered in your country, which is what lets your gift count for tax there',
       amountMinor: 5000,
       feeCoveredMinor: 96,
       chargedMinor: 5096,

@@ -64,7 +64,7 @@ test('the list shows captured email newest first, and each one opens rendered', 
 
   const email = await show(String(newer))
   expect(email).toMatchObject({ id: newer, to: 'second@example.org', status: 'captured', preview: false })
-  expect(email.html).toContain('not a tax receipt')
+  expect(email.html).toContain('This email is LIFT International&#x27;s acknowledgement of your gift.')
   expect(email.text).toMatch(/One Day's Wages added \$50\.00 USD/)
 })
 

@@ -123,7 +123,7 @@ describe('sending', () => {
     expect(email!.text).toMatch(/Your gift of \$50\.00 USD to Aftercare for Survivors of Trafficking in Thailand arrived on/)
     expect(email!.text).toMatch(/One Day's Wages added \$50\.00 USD\./)
     expect(email!.text).toMatch(/^Thank you, Ada\n/)
-    expect(email!.text).toMatch(/not a tax receipt/)
+    expect(email!.text).toMatch(/This email is LIFT International's acknowledgement of your gift\./)
     expect(email!.html).toContain('Survivor Fund')
 
     const row = await outboxRow(giftThankYouKey(gift.id))
@@ -249,7 +249,7 @@ describe('the dev outbox transport', () => {
     const row = await outboxRow(giftThankYouKey(gift.id))
     expect(row).toMatchObject({ status: 'sent', transport: 'outbox', providerMessageId: null, toAddress: 'ada@example.org' })
     expect(row.html).toContain('One Day&#x27;s Wages added $50.00 USD')
-    expect(row.text).toMatch(/any tax receipt or Gift Aid record your gift qualifies for/)
+    expect(row.text).toMatch(/No goods or services were provided in exchange for this contribution\./)
     expect(getResendOutbox()).toEqual([])
   })
 

@@ -202,7 +202,7 @@ describe('the review, thank-you and cancel pages', () => {
       anonymous: false,
       giftAidWording: null,
       partner: 'LIFT International',
-      partnerReason: 'it is the LIFT entity in your country, so your receipt works for your taxes there',
+      partnerReason: 'it is the LIFT charity registered in your country, which is what lets your gift count for tax there',
       matches: [{ partner: "One Day's Wages", amount: '$100.00' }],
       matchedAll: true,
       checkoutUrl: session.url,
@@ -220,7 +220,7 @@ describe('the review, thank-you and cancel pages', () => {
 
     completeCheckout(session.id, { outcome: 'paid' })
     const waiting = await thanks(donationId, session.id)
-    expect(waiting).toMatchObject({ state: 'confirming', status: 'pending', gift: '$50.00', total: '$50.00', matches: [] })
+    expect(waiting).toMatchObject({ state: 'confirming', status: 'pending', gift: '$50.00 USD', feeCovered: null, matches: [] })
     expect(waiting.progress!.raisedMinor).toBe(before.progress.raisedMinor)
 
     expect(await deliverWebhooks('us')).toEqual(['charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed'])
@@ -228,10 +228,10 @@ describe('the review, thank-you and cancel pages', () => {
     expect(done).toMatchObject({
       state: 'thanked',
       status: 'succeeded',
-      gift: '$50.00',
+      gift: '$50.00 USD',
       partner: 'LIFT International',
       designation: 'Survivor Fund',
-      matches: [{ partner: "One Day's Wages", amount: '$50.00' }],
+      matches: [{ partner: "One Day's Wages", amount: '$50.00 USD' }],
     })
     expect(done.progress!.raisedMinor).toBe(before.progress.raisedMinor + 10_000)
     expect((await loadCampaign()).progress.raisedMinor).toBe(before.progress.raisedMinor + 10_000)

@@ -1,21 +1,34 @@
-// The thank-you email as the donor reads it: what they gave, to what, what the match added, and
-// plainly that this is not their tax receipt.
+// The thank-you email as the donor reads it: what they gave, to what, what the match added, who
+// received it, and the statements that entity's country asks of a letter acknowledging a gift.
+// A payment of which nothing is left gets a notice instead, never a thank-you.
 import { render } from '@react-email/render'
 import { describe, expect, test } from 'vitest'
-import { GiftThankYou, giftThankYouSubject, type GiftThankYouProps } from '#emails/gift-thank-you.tsx'
+import {
+  GiftReversed,
+  giftReversedSubject,
+  GiftThankYou,
+  giftThankYouSubject,
+  type GiftReversedProps,
+  type GiftThankYouProps,
+} from '#emails/gift-thank-you.tsx'
+
+const ukPartner = { legalName: 'LIFT International UK', country: 'GB', charityNumber: '1234567' }
+const usPartner = { legalName: 'LIFT International', country: 'US', charityNumber: null }
+const nzPartner = { legalName: 'LIFT International New Zealand', country: 'NZ', charityNumber: null }
 
 const base: GiftThankYouProps = {
   donorName: 'Ada Lovelace',
-  amount: '$100.00 USD',
+  amount: '£100.00 GBP',
   feeCovered: null,
+  removed: null,
   campaignTitle: 'Aftercare for Survivors',
   campaignUrl: 'https://give.example.org/campaigns/aftercare',
   designation: 'Survivor Fund',
   matches: [{ partner: "One Day's Wages", amount: '$50.00 USD' }],
   monthly: false,
   installment: 1,
-  fiscalPartnerLegalName: 'LIFT International UK',
-  settledOn: '12 March 2026',
+  partner: ukPartner,
+  settledOn: '12 March 2026 (GMT)',
   tribute: null,
   anonymous: false,
 }
@@ -26,36 +39,81 @@ describe('the gift thank-you email', () => {
   test('says what was given, to what, the match it earned, and who received it', async () => {
     const body = await text()
     expect(body).toMatch(/Thank you, Ada/i)
-    expect(body).toMatch(/Your gift of \$100\.00 USD to Aftercare for Survivors arrived on 12 March 2026\. It goes to Survivor Fund\./)
+    expect(body).toMatch(/Your gift of £100\.00 GBP to Aftercare for Survivors arrived on 12 March 2026 \(GMT\)\. It goes to Survivor Fund\./)
     expect(body).toMatch(/One Day's Wages added \$50\.00 USD\./)
-    expect(body).toMatch(/Match funding is the partner's own gift, so it is never part of a tax receipt for your gift\./)
-    expect(body).toMatch(/Your gift was received by LIFT International UK/)
+    expect(body).toMatch(/Match funding is the match partner's own gift, so it is not part of your gift\./)
     expect(body).toContain('https://give.example.org/campaigns/aftercare')
   })
 
-  test('is plainly not a tax receipt', async () => {
-    const body = await text()
-    expect(body).toMatch(/This email is a thank-you, not a tax receipt\./)
-    // Not every gift earns a receipt (an NZ gift under NZ$5, say), so none is promised.
-    expect(body).toMatch(/sends separately any tax receipt or Gift Aid record your gift qualifies for/)
-    expect(body).not.toMatch(/your tax receipt follows/)
-    expect(body).not.toMatch(/receipt (no|number)|tax[- ]deductible|no goods or services/i)
+  test("is the receiving entity's acknowledgement and promises no receipt", async () => {
+    for (const partner of [ukPartner, usPartner, nzPartner]) {
+      const body = await text({ partner })
+      expect(body).toContain(`This email is ${partner.legalName}'s acknowledgement of your gift. Please keep it for your records.`)
+      // No receipt document is issued today, so none is promised, nor any number shown.
+      expect(body).not.toMatch(/receipt/i)
+      expect(body).not.toMatch(/tax[- ]deductible/i)
+    }
+  })
+
+  test('names the fiscal partner as the donee, and Thailand as where the work it funds happens', async () => {
+    for (const partner of [ukPartner, usPartner, nzPartner]) {
+      const body = await text({ partner })
+      expect(body).toContain(`Your gift was made to ${partner.legalName}, which funds work to end human trafficking in Thailand.`)
+      expect(body).not.toMatch(/LIFT International works to end human trafficking/)
+    }
+  })
+
+  test('from the US partner: the goods-or-services statement at every amount, and discretion over designations', async () => {
+    for (const amount of ['$5.00 USD', '$249.99 USD', '$250.00 USD', '$10,000.00 USD']) {
+      const body = await text({ partner: usPartner, amount })
+      expect(body).toContain('No goods or services were provided in exchange for this contribution.')
+      expect(body).toContain(
+        'Your designation is honoured as your preference; LIFT International keeps full discretion and control over the use of all funds it receives.',
+      )
+    }
+    for (const partner of [ukPartner, nzPartner]) {
+      const body = await text({ partner })
+      expect(body).not.toMatch(/goods or services|discretion/i)
+    }
+  })
+
+  test("from the UK partner: its registered charity number; nobody else's", async () => {
+    expect(await text({ partner: ukPartner })).toContain('Registered charity number 1234567')
+    expect(await text({ partner: usPartner })).not.toMatch(/Registered charity/)
+    expect(await text({ partner: nzPartner })).not.toMatch(/Registered charity/)
+  })
+
+  test('a covered card fee is part of the gift: the whole charge is headlined, the fee is a breakdown', async () => {
+    const body = await text({ amount: '£103.20 GBP', feeCovered: { fee: '£3.20 GBP', net: '£100.00 GBP' } })
+    expect(body).toMatch(/Your gift of £103\.20 GBP to Aftercare for Survivors arrived/)
+    expect(body).toContain('Of this, £3.20 GBP covers card fees, so that LIFT International UK receives the full £100.00 GBP.')
+    expect(body).not.toMatch(/also covered/)
+  })
+
+  test('a gift partly refunded or disputed before the email: what remains is the gift, what went back is on its own line', async () => {
+    const body = await text({ amount: '£53.20 GBP', removed: { charged: '£103.20 GBP', refunded: '£50.00 GBP', disputed: null } })
+    expect(body).toMatch(/Your gift of £53\.20 GBP to Aftercare for Survivors arrived/)
+    expect(body).toMatch(/\n£50\.00 GBP of the £103\.20 GBP you paid was refunded to you, so it is not part of your gift\.\n/)
+    expect(body).not.toMatch(/dispute/)
+
+    const disputed = await text({ amount: '£80.00 GBP', removed: { charged: '£100.00 GBP', refunded: null, disputed: '£20.00 GBP' } })
+    expect(disputed).toContain('£20.00 GBP of the £100.00 GBP you paid was taken back through a dispute with your card issuer, so it is not part of your gift.')
+    expect(disputed).not.toMatch(/refunded/)
   })
 
   test('leaves out what does not apply, and says what does', async () => {
     const plain = await text({ matches: [] })
     expect(plain).not.toMatch(/added|Match funding/)
-    expect(plain).not.toMatch(/card fee|monthly|not shown/)
+    expect(plain).not.toMatch(/card fee|monthly|not shown|refunded|dispute/)
 
-    const full = await text({ feeCovered: { fee: '£3.20 GBP', total: '£103.20 GBP' }, tribute: { type: 'memory', name: 'Grace Hopper' }, anonymous: true })
+    const full = await text({ tribute: { type: 'memory', name: 'Grace Hopper' }, anonymous: true })
     expect(full).toMatch(/It goes to Survivor Fund in memory of Grace Hopper\./)
-    expect(full).toMatch(/You also covered the card fee of £3\.20 GBP, so £103\.20 GBP was charged in all\./)
     expect(full).toMatch(/your name is not shown on the campaign page or to match partners/)
   })
 
   test('a monthly gift says so, first payment and later ones alike', async () => {
-    expect(await text({ monthly: true })).toMatch(/Your first monthly gift of \$100\.00 USD/)
-    expect(await text({ monthly: true, installment: 4 })).toMatch(/Your monthly gift \(payment 4\) of \$100\.00 USD[\s\S]*Thank you for giving every month/)
+    expect(await text({ monthly: true })).toMatch(/Your first monthly gift of £100\.00 GBP/)
+    expect(await text({ monthly: true, installment: 4 })).toMatch(/Your monthly gift \(payment 4\) of £100\.00 GBP[\s\S]*Thank you for giving every month/)
     expect(giftThankYouSubject({ ...base, monthly: true })).toBe('Thank you for your monthly gift to Aftercare for Survivors')
     expect(giftThankYouSubject({ ...base, monthly: true, installment: 4 })).toBe("Thank you for this month's gift to Aftercare for Survivors")
     expect(giftThankYouSubject(base)).toBe('Thank you for your gift to Aftercare for Survivors')
@@ -66,5 +124,41 @@ describe('the gift thank-you email', () => {
     expect(html).not.toContain('<script>')
     expect(html).not.toContain('<b>Mum</b>')
     expect(html).toContain('&lt;b&gt;Mum&lt;/b&gt;')
+  })
+})
+
+describe('the notice for a payment of which nothing remains', () => {
+  const reversed: GiftReversedProps = {
+    donorName: 'Ada Lovelace',
+    charged: '$103.30 USD',
+    refunded: '$103.30 USD',
+    disputed: null,
+    campaignTitle: 'Aftercare for Survivors',
+    partner: usPartner,
+    settledOn: 'March 12, 2026 (EDT)',
+  }
+  const notice = (props: Partial<GiftReversedProps> = {}) => render(<GiftReversed {...reversed} {...props} />, { plainText: true })
+
+  test('says the payment was refunded and that no acknowledgement or receipt applies, and thanks for nothing', async () => {
+    const body = await notice()
+    expect(body).toContain(
+      'LIFT International received your payment of $103.30 USD to Aftercare for Survivors on March 12, 2026 (EDT), and it was refunded to you in full.',
+    )
+    expect(body).toContain('Nothing of it remains as a gift, so this email does not acknowledge a gift and no receipt applies to it.')
+    expect(body).not.toMatch(/thank/i)
+    expect(body).not.toMatch(/No goods or services/)
+    expect(giftReversedSubject(reversed)).toBe('Your payment to Aftercare for Survivors was refunded')
+  })
+
+  test('a payment taken back by a dispute, or partly refunded and disputed for the rest, says so', async () => {
+    expect(await notice({ refunded: null, disputed: '$103.30 USD' })).toMatch(/and it was taken back in full through a dispute with your card issuer\./)
+    expect(await notice({ refunded: '$3.30 USD', disputed: '$103.30 USD' })).toMatch(
+      /and \$3\.30 USD of it was refunded to you and \$103\.30 USD taken back through a dispute with your card issuer\./,
+    )
+    expect(giftReversedSubject({ ...reversed, disputed: '$103.30 USD' })).toBe('Your payment to Aftercare for Survivors was taken back')
+  })
+
+  test('a UK notice still carries the registered charity statement', async () => {
+    expect(await notice({ partner: ukPartner })).toContain('Registered charity number 1234567')
   })
 })

@@ -44,6 +44,19 @@ async function installments(planId: string) {
   return db.select().from(donations).where(eq(donations.recurringPlanId, planId)).orderBy(donations.installment)
 }
 
+/**
+ * A monthly checkout the fake has paid by card, and the Stripe objects behind it. The fake has no
+ * subscription bank debits, so bank-debit tests apply snapshots of these as Stripe would show them.
+ */
+async function monthlyCheckoutObjects(campaignSlug: string) {
+  const started = await startCheckout({ campaignSlug, amountMinor: 2_000, frequency: 'monthly' })
+  completeCheckout(started.sessionId, { outcome: 'paid' })
+  const session = getFakeObject<Stripe.Checkout.Session>(started.sessionId)!
+  const invoice = getFakeObject<Stripe.Invoice>(session.invoice as string)!
+  const subscription = getFakeObject<Stripe.Subscription>(session.subscription as string)!
+  return { started, session, invoice, subscription }
+}
+
 const inMonths = (n: number) => new Date(Date.now() + n * 30 * day + 60_000)
 
 describe('monthly gifts', () => {
@@ -124,12 +137,8 @@ describe('monthly gifts', () => {
 
   test('a first payment by bank debit holds the match like a one-off debit, and is not counted as a failure', async () => {
     const { campaign, pledges } = await longCampaign()
-    const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 2_000, frequency: 'monthly' })
-    completeCheckout(started.sessionId, { outcome: 'paid' })
-    // The fake has no subscription bank debits: what Stripe shows while the first debit is processing.
-    const session = getFakeObject<Stripe.Checkout.Session>(started.sessionId)!
-    const invoice = getFakeObject<Stripe.Invoice>(session.invoice as string)!
-    const subscription = getFakeObject<Stripe.Subscription>(session.subscription as string)!
+    // What Stripe shows while the first debit is processing.
+    const { started, session, invoice, subscription } = await monthlyCheckoutObjects(campaign.slug)
     const processing = {
       session: { ...session, payment_status: 'unpaid' },
       paymentIntent: null,
@@ -154,13 +163,8 @@ describe('monthly gifts', () => {
 
   test('a first bank debit that fails ends the gift and frees its match at once; a retry that is paid settles it', async () => {
     const { campaign, pledges } = await longCampaign()
-    const started = await startCheckout({ campaignSlug: campaign.slug, amountMinor: 2_000, frequency: 'monthly' })
-    completeCheckout(started.sessionId, { outcome: 'paid' })
-    // The fake has no subscription bank debits: what Stripe shows while the debit is processing,
-    // then once it has failed (the session itself stays unpaid).
-    const session = getFakeObject<Stripe.Checkout.Session>(started.sessionId)!
-    const invoice = getFakeObject<Stripe.Invoice>(session.invoice as string)!
-    const subscription = getFakeObject<Stripe.Subscription>(session.subscription as string)!
+    // What Stripe shows while the debit is processing, then once it has failed (the session itself stays unpaid).
+    const { started, session, invoice, subscription } = await monthlyCheckoutObjects(campaign.slug)
     const open = { ...invoice, status: 'open', attempt_count: 1 } as Stripe.Invoice
     const seen = (attempt: InvoiceSnapshot['attempt']) => ({ invoice: open, subscription, paymentIntentId: null, attempt })
     const asSession = (invoice: InvoiceSnapshot): Snapshot => ({

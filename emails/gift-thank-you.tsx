@@ -204,6 +204,73 @@ export function GiftReversed(props: GiftReversedProps) {
   )
 }
 
+/** A change to what the donor gave, after their acknowledgement may have gone out. */
+export type GiftChangeKind = 'refund' | 'refund_failure' | 'dispute_withdrawal' | 'dispute_reinstatement'
+
+/**
+ * Sent when money moves on a gift whose acknowledgement may already be in the donor's inbox, so
+ * that no acknowledgement outlives the gift it describes: it says what moved, and what the gift
+ * stands at now.
+ */
+export interface GiftChangedProps {
+  donorName: string
+  campaignTitle: string
+  partner: ReceivingPartner
+  kind: GiftChangeKind
+  /** What moved, formatted with its ISO code. */
+  amount: string
+  /** When it moved, where the partner is. */
+  on: string
+  /** The whole charge and what remains of it now, formatted with their ISO codes. */
+  charged: string
+  remaining: string
+  /** Nothing of the payment remains as a gift. */
+  nothingRemains: boolean
+}
+
+const changeWording: Record<GiftChangeKind, (p: GiftChangedProps) => string> = {
+  refund: (p) => `${p.amount} of your payment to ${p.campaignTitle} was refunded to you on ${p.on}.`,
+  refund_failure: (p) => `A refund of ${p.amount} from your payment to ${p.campaignTitle} did not go through, so on ${p.on} that money came back to ${p.partner.legalName} and is part of your gift again.`,
+  dispute_withdrawal: (p) => `${p.amount} of your payment to ${p.campaignTitle} was taken back through a dispute with your card issuer on ${p.on}.`,
+  dispute_reinstatement: (p) => `A dispute about your payment to ${p.campaignTitle} was decided in ${p.partner.legalName}'s favour, so on ${p.on} ${p.amount} came back and is part of your gift again.`,
+}
+
+export function giftChangedSubject(props: Pick<GiftChangedProps, 'campaignTitle'>): string {
+  return `A change to your gift to ${props.campaignTitle}`
+}
+
+export function GiftChanged(props: GiftChangedProps) {
+  return (
+    <Html lang="en">
+      <Head />
+      <Preview>{changeWording[props.kind](props)}</Preview>
+      <Body style={body}>
+        <Container style={container}>
+          <Heading as="h1" style={heading}>
+            {`Hello ${firstNameOf(props.donorName)}`}
+          </Heading>
+          <Text style={text}>{changeWording[props.kind](props)}</Text>
+          {props.nothingRemains ? (
+            <Text style={text}>
+              {`Nothing of the ${props.charged} you paid remains as a gift, so no acknowledgement or receipt applies to it. Please do not count it as a gift for tax.`}
+            </Text>
+          ) : (
+            <Text style={match}>{`Your gift now stands at ${props.remaining} of the ${props.charged} you paid.`}</Text>
+          )}
+          <Hr style={rule} />
+          <Text style={notice}>
+            {`This replaces any earlier acknowledgement of this gift from ${props.partner.legalName}. Please keep this email for your records.`}
+          </Text>
+          {props.partner.country === 'US' && !props.nothingRemains ? (
+            <Text style={notice}>No goods or services were provided in exchange for this contribution.</Text>
+          ) : null}
+          <PartnerRegistration partner={props.partner} />
+        </Container>
+      </Body>
+    </Html>
+  )
+}
+
 const body = { backgroundColor: '#f4f1ea', fontFamily: 'Helvetica, Arial, sans-serif', color: '#1d2a2e', margin: 0, padding: '24px 0' }
 const container = { backgroundColor: '#ffffff', maxWidth: '560px', margin: '0 auto', padding: '32px', borderRadius: '8px' }
 const heading = { fontSize: '24px', lineHeight: '32px', color: '#163b45', margin: '0 0 16px' }

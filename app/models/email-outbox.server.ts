@@ -55,6 +55,10 @@ export async function enqueueEmail<T extends EmailTemplate>(tx: Executor, email:
 
 export const giftThankYouKey = (donationId: string) => `gift-thank-you:${donationId}`
 
+/** The gift's donor's address, as a subquery: queued from inside a hot transaction without a round trip. */
+const donorAddress = (donationId: string) =>
+  sql<string>`(select ${donors.email} from ${donors} join ${donations} on ${donations.donorId} = ${donors.id} where ${donations.id} = ${donationId})`
+
 /**
  * The donor's thank-you for a settled gift, queued by the settlement itself. Every settled gift
  * gets one, each monthly payment included (each is its own donation), anonymous ones too:
@@ -64,8 +68,36 @@ export function enqueueGiftThankYou(tx: Executor, donationId: string) {
   return enqueueEmail(tx, {
     key: giftThankYouKey(donationId),
     template: 'gift-thank-you',
-    to: sql<string>`(select ${donors.email} from ${donors} join ${donations} on ${donations.donorId} = ${donors.id} where ${donations.id} = ${donationId})`,
+    to: donorAddress(donationId),
     cause: { donationId },
+  })
+}
+
+/**
+ * A change to what the donor gave (a refund, a failed refund, a dispute taking money back or
+ * returning it), told to a donor whose acknowledgement may already be in their inbox, so that no
+ * acknowledgement outlives the gift it describes. One notice per movement of money, keyed by its
+ * balance transaction. None while the acknowledgement is still waiting untouched: it is composed
+ * when sent, so it will show the change itself. Its row is locked first, so the mailer cannot
+ * start composing it between this look and the commit (it skips locked rows).
+ */
+export async function enqueueGiftChanged(
+  tx: Executor,
+  donationId: string,
+  change: { movementId: string; kind: EmailCause<'gift-changed'>['kind']; amountMinor: number; at: Date },
+): Promise<{ queued: boolean }> {
+  const [acknowledgement] = await tx
+    .select({ status: emailOutbox.status, attempts: emailOutbox.attempts })
+    .from(emailOutbox)
+    .where(eq(emailOutbox.dedupeKey, giftThankYouKey(donationId)))
+    .for('update')
+  const mayHaveGone = acknowledgement?.status === 'sent' || (acknowledgement?.status === 'queued' && acknowledgement.attempts > 0)
+  if (!mayHaveGone) return { queued: false }
+  return enqueueEmail(tx, {
+    key: `gift-changed:${change.movementId}`,
+    template: 'gift-changed',
+    to: donorAddress(donationId),
+    cause: { donationId, kind: change.kind, amountMinor: change.amountMinor, at: change.at.toISOString() },
   })
 }
 

@@ -13,6 +13,9 @@ import { campaigns, designations, fiscalPartners, matchPledges, partnerOrganisat
 import { donations, donors } from '#db/schema/giving.ts'
 import { matches } from '#db/schema/matching.ts'
 import {
+  GiftChanged,
+  giftChangedSubject,
+  type GiftChangedProps,
   GiftReversed,
   giftReversedSubject,
   GiftThankYou,
@@ -26,9 +29,16 @@ export class EmailCompositionError extends Error {
 }
 
 const GiftThankYouCauseSchema = z.object({ donationId: z.uuid() })
+const GiftChangedCauseSchema = z.object({
+  donationId: z.uuid(),
+  kind: z.enum(['refund', 'refund_failure', 'dispute_withdrawal', 'dispute_reinstatement']),
+  amountMinor: z.int().positive(),
+  at: z.iso.datetime({ offset: true }),
+})
 
 const templates = {
   'gift-thank-you': { cause: GiftThankYouCauseSchema, compose: composeGiftThankYou },
+  'gift-changed': { cause: GiftChangedCauseSchema, compose: composeGiftChanged },
 } satisfies Record<string, { cause: z.ZodType; compose: (exec: Executor, cause: never) => Promise<Composed> }>
 
 export type EmailTemplate = keyof typeof templates
@@ -60,7 +70,8 @@ const toPlainText = compile({
 /** Reads the facts behind an outbox row and renders its subject, HTML and plain text. */
 export async function renderEmail(exec: Executor, template: string, cause: unknown): Promise<RenderedEmail> {
   if (!isEmailTemplate(template)) throw new EmailCompositionError(`unknown email template "${template}"`)
-  const { cause: schema, compose } = templates[template]
+  // Each template's compose takes what its own schema parses, which is what it is given here.
+  const { cause: schema, compose } = templates[template] as { cause: z.ZodType; compose: (exec: Executor, cause: unknown) => Promise<Composed> }
   const parsed = schema.safeParse(cause)
   if (!parsed.success) throw new EmailCompositionError(`the ${template} email's cause is malformed: ${z.prettifyError(parsed.error)}`)
   const { subject, element } = await compose(exec, parsed.data)
@@ -110,7 +121,8 @@ function charityNumberOf(partner: { id: string; country: string; registrationNum
 /** What the email job says for a gift: thanks for what remains of it, or a notice that nothing does. */
 export type GiftEmail = { kind: 'thanks'; props: GiftThankYouProps } | { kind: 'reversed'; props: GiftReversedProps }
 
-export async function getGiftEmail(exec: Executor, donationId: string): Promise<GiftEmail> {
+/** A settled gift as its emails describe it, read when the email is sent. */
+async function readSettledGift(exec: Executor, donationId: string) {
   const [gift] = await exec
     .select({
       frequency: donations.frequency,
@@ -142,20 +154,34 @@ export async function getGiftEmail(exec: Executor, donationId: string): Promise<
     .innerJoin(fiscalPartners, eq(fiscalPartners.id, donations.fiscalPartnerId))
     .where(eq(donations.id, donationId))
   if (!gift) throw new EmailCompositionError(`donation ${donationId} does not exist`)
-  if (!gift.settledAt) throw new EmailCompositionError(`donation ${donationId} has not settled`)
-  const money = (amountMinor: number) => formatMoneyWithCode(amountMinor, gift.currency)
+  const { settledAt } = gift
+  if (!settledAt) throw new EmailCompositionError(`donation ${donationId} has not settled`)
   const partner = {
     legalName: gift.partnerLegalName,
     country: gift.partnerCountry,
     charityNumber: charityNumberOf({ id: gift.partnerId, country: gift.partnerCountry, registrationNumbers: gift.partnerRegistrationNumbers }),
   }
-  const settledOn = giftDate(gift.partnerId, gift.partnerCountry, gift.settledAt)
-  // Read when sending, so a refund or a dispute that came first is already here. Refunds and
-  // disputes each stay within the charge but may overlap (a refunded charge disputed in full), so
-  // what remains is clamped at zero, as the ledger counts it (match-rules valueAfterRemoval).
+  // Refunds and disputes each stay within the charge but may overlap (a refunded charge disputed
+  // in full), so what remains is clamped at zero, as the ledger counts it (match-rules valueAfterRemoval).
+  const remainingMinor = Math.max(0, gift.chargedMinor - gift.refundedMinor - gift.disputedMinor)
+  return {
+    ...gift,
+    settledAt,
+    partner,
+    remainingMinor,
+    money: (amountMinor: number) => formatMoneyWithCode(amountMinor, gift.currency),
+    /** The day where the partner is, with its zone. */
+    dated: (at: Date) => giftDate(gift.partnerId, gift.partnerCountry, at),
+  }
+}
+
+export async function getGiftEmail(exec: Executor, donationId: string): Promise<GiftEmail> {
+  const gift = await readSettledGift(exec, donationId)
+  const { money, partner, remainingMinor } = gift
+  const settledOn = gift.dated(gift.settledAt)
+  // Read when sending, so a refund or a dispute that came first is already here.
   const refunded = gift.refundedMinor > 0 ? money(gift.refundedMinor) : null
   const disputed = gift.disputedMinor > 0 ? money(gift.disputedMinor) : null
-  const remainingMinor = Math.max(0, gift.chargedMinor - gift.refundedMinor - gift.disputedMinor)
   if (remainingMinor === 0) {
     return {
       kind: 'reversed',
@@ -195,6 +221,26 @@ export async function getGiftEmail(exec: Executor, donationId: string): Promise<
       anonymous: gift.anonymous,
     },
   }
+}
+
+export async function getGiftChangedProps(exec: Executor, cause: z.infer<typeof GiftChangedCauseSchema>): Promise<GiftChangedProps> {
+  const gift = await readSettledGift(exec, cause.donationId)
+  return {
+    donorName: gift.donorName,
+    campaignTitle: gift.campaignTitle,
+    partner: gift.partner,
+    kind: cause.kind,
+    amount: gift.money(cause.amountMinor),
+    on: gift.dated(new Date(cause.at)),
+    charged: gift.money(gift.chargedMinor),
+    remaining: gift.money(gift.remainingMinor),
+    nothingRemains: gift.remainingMinor === 0,
+  }
+}
+
+async function composeGiftChanged(exec: Executor, cause: z.infer<typeof GiftChangedCauseSchema>): Promise<Composed> {
+  const props = await getGiftChangedProps(exec, cause)
+  return { subject: giftChangedSubject(props), element: createElement(GiftChanged, props) }
 }
 
 async function composeGiftThankYou(exec: Executor, cause: z.infer<typeof GiftThankYouCauseSchema>): Promise<Composed> {

@@ -8,7 +8,7 @@ import type { Executor } from '#db/client.ts'
 import { campaigns, fiscalPartners } from '#db/schema/catalog.ts'
 import { disputes, donations, refunds } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
-import { enqueueGiftThankYou } from './email-outbox.server.ts'
+import { enqueueGiftChanged, enqueueGiftThankYou } from './email-outbox.server.ts'
 import { type BalanceFacts, giftEntry, postChargeAdjustment, postEntry } from './ledger.server.ts'
 import { valueAfterRemoval } from './match-rules.ts'
 import { lockDonationToSettle, planFastSettlement, settleFast, type Settled } from './match-settle.server.ts'
@@ -241,6 +241,7 @@ export async function recordRefund(tx: Executor, donationId: string, refund: Ref
     if (posted.created) {
       await applyRemoval(tx, locked, { refundedMinor: refund.amountMinor }, `refund:${refund.id}`, refund.at)
       await addToTotals(tx, locked.donation.campaignId, { raisedMinor: delta, donor: { id: locked.donation.donorId, countedDeltaMinor: delta } })
+      await enqueueGiftChanged(tx, donationId, { movementId: refund.balance.id, kind: 'refund', amountMinor: refund.amountMinor, at: refund.at })
     }
   }
   if (refund.failureBalance && refund.balance) {
@@ -259,6 +260,7 @@ export async function recordRefund(tx: Executor, donationId: string, refund: Ref
     if (posted.created) {
       await applyRemoval(tx, locked, { refundedMinor: -refund.amountMinor }, `refund-failed:${refund.id}`, failedAt)
       await addToTotals(tx, locked.donation.campaignId, { raisedMinor: delta, donor: { id: locked.donation.donorId, countedDeltaMinor: delta } })
+      await enqueueGiftChanged(tx, donationId, { movementId: refund.failureBalance.id, kind: 'refund_failure', amountMinor: refund.amountMinor, at: failedAt })
     }
   }
   await unlockChallenges(tx, locked.donation.campaignId, refund.failureBalance?.at ?? refund.at)
@@ -324,6 +326,8 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
     if (posted.created) {
       await applyRemoval(tx, locked, change, `dispute:${dispute.id}`, movedAt)
       await addToTotals(tx, locked.donation.campaignId, { raisedMinor: delta, donor: { id: locked.donation.donorId, countedDeltaMinor: delta } })
+      const kind = withdrawn ? 'dispute_withdrawal' : 'dispute_reinstatement'
+      await enqueueGiftChanged(tx, donationId, { movementId: balance.id, kind, amountMinor: dispute.amountMinor, at: movedAt })
     }
   }
   // Lost is final; the transition is seen once because the donation row is locked.

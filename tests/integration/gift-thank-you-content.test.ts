@@ -13,7 +13,7 @@ import { fiscalPartners } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
 import { emailOutbox } from '#db/schema/ops.ts'
 import { createCampaign, createCatalog, createDonation } from '#tests/factories.ts'
-import { dispute, refund, refundFacts, settle, withdrawal } from '#tests/gifts.ts'
+import { dispute, refund, refundFacts, reinstatement, settle, withdrawal } from '#tests/gifts.ts'
 import { thanks } from '#tests/checkouts.ts'
 import { getResendOutbox } from '#tests/mocks/resend.ts'
 
@@ -92,6 +92,54 @@ describe('a refund or dispute before sending changes what is thanked', () => {
     // The fee breakdown would claim the partner receives the full $100.00: no longer true.
     expect(text).not.toMatch(/covers card fees/)
     expect(text).toMatch(/One Day's Wages added \$5\d\.\d\d USD\./)
+  })
+})
+
+describe('a change after the thank-you may have gone out gets its own notice', () => {
+  const resend = () => createResendTransport({ apiKey: 're_test_content', from: 'LIFT International <giving@liftinternational.org>' })
+  const changes = async (donationId: string) =>
+    (await db.select().from(emailOutbox)).filter((row) => row.template === 'gift-changed' && (row.props as { donationId: string }).donationId === donationId)
+
+  test('a partial refund after the thank-you: what moved, when, and what the gift stands at; once, however often it is seen', async () => {
+    const gift = await settledGift('us', { amountMinor: 5_000 })
+    expect(await sendDueEmails({ transport: resend() })).toMatchObject({ sent: 1 })
+    const facts = refundFacts('re_after', 2_000, { at: new Date('2026-01-01T03:30:00Z') })
+    await refund(gift.id, facts)
+    await refund(gift.id, facts)
+    expect(await changes(gift.id)).toHaveLength(1)
+    expect(await sendDueEmails({ transport: resend() })).toMatchObject({ sent: 1 })
+    const notice = getResendOutbox().at(-1)!
+    expect(notice.subject).toBe('A change to your gift to Aftercare for Survivors of Trafficking in Thailand')
+    expect(notice.text).toContain('$20.00 USD of your payment to Aftercare for Survivors of Trafficking in Thailand was refunded to you on December 31, 2025 (EST).')
+    expect(notice.text).toContain('Your gift now stands at $30.00 USD of the $50.00 USD you paid.')
+    expect(notice.text).toContain('This replaces any earlier acknowledgement of this gift from LIFT International.')
+    expect(notice.text).toContain('No goods or services were provided in exchange for this contribution.')
+  })
+
+  test('a dispute that takes everything, then gives it back: two notices, each with the standing at send time', async () => {
+    const gift = await settledGift('us')
+    await sendDueEmails({ transport: resend() })
+    await dispute(gift.id, { id: 'dp_after', amountMinor: 5_000, status: 'needs_response', balances: [withdrawal(5_000, { id: 'txn_dp_out' })] })
+    await sendDueEmails({ transport: resend() })
+    const taken = getResendOutbox().at(-1)!
+    expect(taken.text).toMatch(/\$50\.00 USD of your payment to .+ was taken back through a dispute with your card issuer on .+\./)
+    expect(taken.text).toContain('Nothing of the $50.00 USD you paid remains as a gift, so no acknowledgement or receipt applies to it.')
+    expect(taken.text).not.toMatch(/No goods or services/)
+    await dispute(gift.id, { id: 'dp_after', amountMinor: 5_000, status: 'won', balances: [withdrawal(5_000, { id: 'txn_dp_out' }), reinstatement(5_000, { id: 'txn_dp_back' })] })
+    await sendDueEmails({ transport: resend() })
+    const back = getResendOutbox().at(-1)!
+    expect(back.text).toMatch(/A dispute about your payment to .+ was decided in LIFT International's favour, so on .+ \$50\.00 USD came back and is part of your gift again\./)
+    expect(back.text).toContain('Your gift now stands at $50.00 USD of the $50.00 USD you paid.')
+    expect(await changes(gift.id)).toHaveLength(2)
+  })
+
+  test('a refund while the thank-you still waits: no notice, the thank-you itself says it', async () => {
+    const gift = await settledGift('us')
+    await refund(gift.id, refundFacts('re_before', 2_000))
+    expect(await changes(gift.id)).toEqual([])
+    await sendDueEmails({ transport: resend() })
+    expect(getResendOutbox()).toHaveLength(1)
+    expect(getResendOutbox()[0]!.text).toContain('$20.00 USD of the $50.00 USD you paid was refunded to you')
   })
 })
 

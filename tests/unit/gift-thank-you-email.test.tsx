@@ -4,6 +4,9 @@
 import { render } from '@react-email/render'
 import { describe, expect, test } from 'vitest'
 import {
+  GiftChanged,
+  giftChangedSubject,
+  type GiftChangedProps,
   GiftReversed,
   giftReversedSubject,
   GiftThankYou,
@@ -160,5 +163,35 @@ describe('the notice for a payment of which nothing remains', () => {
 
   test('a UK notice still carries the registered charity statement', async () => {
     expect(await notice({ partner: ukPartner })).toContain('Registered charity number 1234567')
+  })
+})
+
+describe('the notice of a change to a gift', () => {
+  const change: GiftChangedProps = {
+    donorName: 'Ada Lovelace',
+    campaignTitle: 'Aftercare',
+    partner: { legalName: 'LIFT International UK', country: 'GB', charityNumber: '1187654' },
+    kind: 'refund_failure',
+    amount: '£20.00 GBP',
+    on: '3 March 2026 (GMT)',
+    charged: '£50.00 GBP',
+    remaining: '£50.00 GBP',
+    nothingRemains: false,
+  }
+  const changed = (props: Partial<GiftChangedProps> = {}) => render(<GiftChanged {...change} {...props} />, { plainText: true })
+
+  test('a failed refund gives the money back to the gift, and says so', async () => {
+    const text = await changed()
+    expect(text).toContain('A refund of £20.00 GBP from your payment to Aftercare did not go through, so on 3 March 2026 (GMT) that money came back to LIFT International UK and is part of your gift again.')
+    expect(text).toContain('Your gift now stands at £50.00 GBP of the £50.00 GBP you paid.')
+    expect(text).toContain('Registered charity number 1187654')
+    expect(text).not.toMatch(/goods or services/)
+  })
+
+  test('each kind of change has its own words', async () => {
+    const kinds = ['refund', 'refund_failure', 'dispute_withdrawal', 'dispute_reinstatement'] as const
+    const texts = await Promise.all(kinds.map((kind) => changed({ kind })))
+    expect(new Set(texts).size).toBe(kinds.length)
+    expect(giftChangedSubject(change)).toBe('A change to your gift to Aftercare')
   })
 })

@@ -22,7 +22,7 @@ export interface WebhookRequest {
 }
 
 /** Stripe's events are tens of kilobytes; a body past this is not one. */
-export const maxWebhookBytes = 1024 * 1024
+const maxWebhookBytes = 1024 * 1024
 
 export interface WebhookReply {
   status: number

@@ -18,6 +18,7 @@ export async function getDonationSummary(donationId: string) {
       currency: donations.currency,
       campaignAmountMinor: donations.campaignAmountMinor,
       refundedMinor: donations.refundedMinor,
+      disputedMinor: donations.disputedMinor,
       anonymous: donations.anonymous,
       tributeType: donations.tributeType,
       tributeName: donations.tributeName,

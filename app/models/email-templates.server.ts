@@ -8,6 +8,7 @@ import { createElement, type ReactElement } from 'react'
 import { z } from 'zod'
 import { getAppUrl } from '#app/utils/env.server.ts'
 import { formatMoneyWithCode } from '#app/utils/money.ts'
+import { valueAfterRemoval } from './match-rules.ts'
 import type { Executor } from '#db/client.ts'
 import { campaigns, designations, fiscalPartners, matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
 import { donations, donors } from '#db/schema/giving.ts'
@@ -162,8 +163,8 @@ async function readSettledGift(exec: Executor, donationId: string) {
     charityNumber: charityNumberOf({ id: gift.partnerId, country: gift.partnerCountry, registrationNumbers: gift.partnerRegistrationNumbers }),
   }
   // Refunds and disputes each stay within the charge but may overlap (a refunded charge disputed
-  // in full), so what remains is clamped at zero, as the ledger counts it (match-rules valueAfterRemoval).
-  const remainingMinor = Math.max(0, gift.chargedMinor - gift.refundedMinor - gift.disputedMinor)
+  // in full): what remains is counted as the ledger counts it.
+  const remainingMinor = valueAfterRemoval(gift.chargedMinor, gift.chargedMinor, gift.refundedMinor + gift.disputedMinor)
   return {
     ...gift,
     settledAt,

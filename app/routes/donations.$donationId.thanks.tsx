@@ -8,6 +8,7 @@ import { useEffect } from 'react'
 import { z } from 'zod'
 import { ProgressBar } from '#app/components/progress-bar.tsx'
 import { getDonationSummary } from '#app/models/donations.server.ts'
+import { valueAfterRemoval } from '#app/models/match-rules.ts'
 import { formatMoneyWithCode, isCurrency, type Currency } from '#app/utils/money.ts'
 import { computeProgress } from '#app/utils/progress.ts'
 
@@ -24,6 +25,9 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
     throw new Response('Gift not found', { status: 404 })
   }
   const campaignCurrency = (isCurrency(gift.campaignCurrency) ? gift.campaignCurrency : 'USD') as Currency
+  const money = (amountMinor: number) => formatMoneyWithCode(amountMinor, gift.currency)
+  const removed = gift.refundedMinor > 0 || gift.disputedMinor > 0
+  const remainingMinor = valueAfterRemoval(gift.chargedMinor, gift.chargedMinor, gift.refundedMinor + gift.disputedMinor)
   const state =
     gift.status === 'succeeded' ? 'thanked' : gift.status === 'pending' ? 'confirming' : gift.status === 'processing' ? 'processing' : 'ended'
   return {
@@ -32,10 +36,13 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
     id: gift.id,
     monthly: gift.frequency === 'monthly',
     campaign: { slug: gift.campaignSlug, title: gift.campaignTitle, currency: campaignCurrency },
-    // The whole charge is the donor's gift, a card fee they chose to cover included; amounts carry
-    // their ISO code, as the thank-you email's do, since "$" alone could be US or NZ dollars.
-    gift: formatMoneyWithCode(gift.chargedMinor, gift.currency),
-    feeCovered: gift.feeCoveredMinor > 0 ? { fee: formatMoneyWithCode(gift.feeCoveredMinor, gift.currency), net: formatMoneyWithCode(gift.amountMinor, gift.currency) } : null,
+    // The whole charge is the donor's gift, a card fee they chose to cover included, less what a
+    // refund or a dispute took back since, as the thank-you email says it; amounts carry their ISO
+    // code, as the email's do, since "$" alone could be US or NZ dollars.
+    gift: money(remainingMinor),
+    feeCovered: gift.feeCoveredMinor > 0 && !removed ? { fee: money(gift.feeCoveredMinor), net: money(gift.amountMinor) } : null,
+    removed: removed ? { charged: money(gift.chargedMinor), refunded: gift.refundedMinor > 0 ? money(gift.refundedMinor) : null, disputed: gift.disputedMinor > 0 ? money(gift.disputedMinor) : null } : null,
+    nothingRemains: removed && remainingMinor === 0,
     designation: gift.designationName,
     partner: gift.partnerLegalName,
     matches: gift.earned.map((m) => ({ partner: m.partnerName, amount: formatMoneyWithCode(m.amountMinor, campaignCurrency) })),
@@ -63,11 +70,29 @@ export default function Thanks() {
     <section className="card thanks" aria-live="polite">
       {d.state === 'thanked' ? (
         <>
-          <h1>Thank you</h1>
-          <p>
-            Your {d.monthly ? 'monthly ' : ''}gift of <strong>{d.gift}</strong> to {d.campaign.title} has arrived at {d.partner}, for{' '}
-            {d.designation}.
-          </p>
+          <h1>{d.nothingRemains ? 'Your payment was returned' : 'Thank you'}</h1>
+          {d.nothingRemains ? (
+            <p>
+              Your payment of {d.removed?.charged} to {d.campaign.title} reached {d.partner} and was then returned to you in full, so nothing of it
+              remains as a gift.
+            </p>
+          ) : (
+            <p>
+              Your {d.monthly ? 'monthly ' : ''}gift of <strong>{d.gift}</strong> to {d.campaign.title} has arrived at {d.partner}, for{' '}
+              {d.designation}.
+            </p>
+          )}
+          {d.removed?.refunded && !d.nothingRemains ? (
+            <p className="thanks__removed">
+              {d.removed.refunded} of the {d.removed.charged} you paid was refunded to you, so it is not part of your gift.
+            </p>
+          ) : null}
+          {d.removed?.disputed && !d.nothingRemains ? (
+            <p className="thanks__removed">
+              {d.removed.disputed} of the {d.removed.charged} you paid was taken back through a dispute with your card issuer, so it is not part of
+              your gift.
+            </p>
+          ) : null}
           {d.feeCovered ? (
             <p className="thanks__fee">
               Of this, {d.feeCovered.fee} covers card fees, so that {d.partner} receives the full {d.feeCovered.net}.

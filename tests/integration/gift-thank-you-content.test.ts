@@ -197,6 +197,20 @@ describe('the thank-you page', () => {
     })
   })
 
+  test('a refund or dispute since shows the gift as it stands, as the email does', async () => {
+    const gift = await settledGift('us', { amountMinor: 10_000, feeCoveredMinor: 330 })
+    await refund(gift.id, refundFacts('re_page', 4_330))
+    expect(await thanks(gift.id)).toMatchObject({
+      state: 'thanked',
+      gift: '$60.00 USD',
+      feeCovered: null,
+      removed: { charged: '$103.30 USD', refunded: '$43.30 USD', disputed: null },
+      nothingRemains: false,
+    })
+    await dispute(gift.id, { id: 'dp_page', amountMinor: 10_330, status: 'needs_response', balances: [withdrawal(10_330)] })
+    expect(await thanks(gift.id)).toMatchObject({ gift: '$0.00 USD', removed: { disputed: '$103.30 USD' }, nothingRemains: true })
+  })
+
   test('a gift in New Zealand dollars cannot be read as US dollars', async () => {
     const gift = await settledGift('nz')
     expect(await thanks(gift.id)).toMatchObject({ gift: 'NZ$50.00 NZD', feeCovered: null, matches: [{ amount: '$29.50 USD' }] })

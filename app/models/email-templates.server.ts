@@ -7,8 +7,8 @@ import { compile } from 'html-to-text'
 import { createElement, type ReactElement } from 'react'
 import { z } from 'zod'
 import { getAppUrl } from '#app/utils/env.server.ts'
+import { giftStanding } from '#app/utils/gift-standing.ts'
 import { formatMoneyWithCode } from '#app/utils/money.ts'
-import { valueAfterRemoval } from './match-rules.ts'
 import type { Executor } from '#db/client.ts'
 import { campaigns, designations, fiscalPartners, matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
 import { donations, donors } from '#db/schema/giving.ts'
@@ -120,7 +120,7 @@ function charityNumberOf(partner: { id: string; country: string; registrationNum
 }
 
 /** What the email job says for a gift: thanks for what remains of it, or a notice that nothing does. */
-export type GiftEmail = { kind: 'thanks'; props: GiftThankYouProps } | { kind: 'reversed'; props: GiftReversedProps }
+type GiftEmail = { kind: 'thanks'; props: GiftThankYouProps } | { kind: 'reversed'; props: GiftReversedProps }
 
 /** A settled gift as its emails describe it, read when the email is sent. */
 async function readSettledGift(exec: Executor, donationId: string) {
@@ -162,32 +162,25 @@ async function readSettledGift(exec: Executor, donationId: string) {
     country: gift.partnerCountry,
     charityNumber: charityNumberOf({ id: gift.partnerId, country: gift.partnerCountry, registrationNumbers: gift.partnerRegistrationNumbers }),
   }
-  // Refunds and disputes each stay within the charge but may overlap (a refunded charge disputed
-  // in full): what remains is counted as the ledger counts it.
-  const remainingMinor = valueAfterRemoval(gift.chargedMinor, gift.chargedMinor, gift.refundedMinor + gift.disputedMinor)
   return {
     ...gift,
     settledAt,
     partner,
-    remainingMinor,
+    standing: giftStanding(gift),
     money: (amountMinor: number) => formatMoneyWithCode(amountMinor, gift.currency),
     /** The day where the partner is, with its zone. */
     dated: (at: Date) => giftDate(gift.partnerId, gift.partnerCountry, at),
   }
 }
 
-export async function getGiftEmail(exec: Executor, donationId: string): Promise<GiftEmail> {
+async function getGiftEmail(exec: Executor, donationId: string): Promise<GiftEmail> {
   const gift = await readSettledGift(exec, donationId)
-  const { money, partner, remainingMinor } = gift
-  const settledOn = gift.dated(gift.settledAt)
   // Read when sending, so a refund or a dispute that came first is already here.
-  const refunded = gift.refundedMinor > 0 ? money(gift.refundedMinor) : null
-  const disputed = gift.disputedMinor > 0 ? money(gift.disputedMinor) : null
-  if (remainingMinor === 0) {
-    return {
-      kind: 'reversed',
-      props: { donorName: gift.donorName, charged: money(gift.chargedMinor), refunded, disputed, campaignTitle: gift.campaignTitle, partner, settledOn },
-    }
+  const { partner, standing } = gift
+  const settledOn = gift.dated(gift.settledAt)
+  if (standing.remainingMinor === 0 && standing.removed) {
+    const { charged, refunded, disputed } = standing.removed
+    return { kind: 'reversed', props: { donorName: gift.donorName, charged, refunded, disputed, campaignTitle: gift.campaignTitle, partner, settledOn } }
   }
   // Net of reversals: a gift refunded before its thank-you went out no longer claims the match.
   const earned = await exec
@@ -198,16 +191,14 @@ export async function getGiftEmail(exec: Executor, donationId: string): Promise<
     .where(eq(matches.donationId, donationId))
     .groupBy(partnerOrganisations.id, partnerOrganisations.name)
     .orderBy(sql`min(${matchPledges.priority})`)
-  const removed = refunded || disputed ? { charged: money(gift.chargedMinor), refunded, disputed } : null
   return {
     kind: 'thanks',
     props: {
       donorName: gift.donorName,
       // The whole charge is the donor's gift, the card fee they chose to cover included.
-      amount: money(remainingMinor),
-      // Once part was taken back, "the partner receives the full amount" no longer holds.
-      feeCovered: gift.feeCoveredMinor > 0 && !removed ? { fee: money(gift.feeCoveredMinor), net: money(gift.amountMinor) } : null,
-      removed,
+      amount: standing.remaining,
+      feeCovered: standing.feeCovered,
+      removed: standing.removed,
       campaignTitle: gift.campaignTitle,
       campaignUrl: `${getAppUrl()}/campaigns/${gift.campaignSlug}`,
       designation: gift.designation,
@@ -224,7 +215,7 @@ export async function getGiftEmail(exec: Executor, donationId: string): Promise<
   }
 }
 
-export async function getGiftChangedProps(exec: Executor, cause: z.infer<typeof GiftChangedCauseSchema>): Promise<GiftChangedProps> {
+async function getGiftChangedProps(exec: Executor, cause: z.infer<typeof GiftChangedCauseSchema>): Promise<GiftChangedProps> {
   const gift = await readSettledGift(exec, cause.donationId)
   return {
     donorName: gift.donorName,
@@ -233,9 +224,9 @@ export async function getGiftChangedProps(exec: Executor, cause: z.infer<typeof 
     kind: cause.kind,
     amount: gift.money(cause.amountMinor),
     on: gift.dated(new Date(cause.at)),
-    charged: gift.money(gift.chargedMinor),
-    remaining: gift.money(gift.remainingMinor),
-    nothingRemains: gift.remainingMinor === 0,
+    charged: gift.standing.charged,
+    remaining: gift.standing.remaining,
+    nothingRemains: gift.standing.remainingMinor === 0,
   }
 }
 

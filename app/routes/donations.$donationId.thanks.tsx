@@ -8,7 +8,7 @@ import { useEffect } from 'react'
 import { z } from 'zod'
 import { ProgressBar } from '#app/components/progress-bar.tsx'
 import { getDonationSummary } from '#app/models/donations.server.ts'
-import { valueAfterRemoval } from '#app/models/match-rules.ts'
+import { giftStanding } from '#app/utils/gift-standing.ts'
 import { formatMoneyWithCode, isCurrency, type Currency } from '#app/utils/money.ts'
 import { computeProgress } from '#app/utils/progress.ts'
 
@@ -25,9 +25,7 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
     throw new Response('Gift not found', { status: 404 })
   }
   const campaignCurrency = (isCurrency(gift.campaignCurrency) ? gift.campaignCurrency : 'USD') as Currency
-  const money = (amountMinor: number) => formatMoneyWithCode(amountMinor, gift.currency)
-  const removed = gift.refundedMinor > 0 || gift.disputedMinor > 0
-  const remainingMinor = valueAfterRemoval(gift.chargedMinor, gift.chargedMinor, gift.refundedMinor + gift.disputedMinor)
+  const standing = giftStanding(gift)
   const state =
     gift.status === 'succeeded' ? 'thanked' : gift.status === 'pending' ? 'confirming' : gift.status === 'processing' ? 'processing' : 'ended'
   return {
@@ -39,10 +37,10 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
     // The whole charge is the donor's gift, a card fee they chose to cover included, less what a
     // refund or a dispute took back since, as the thank-you email says it; amounts carry their ISO
     // code, as the email's do, since "$" alone could be US or NZ dollars.
-    gift: money(remainingMinor),
-    feeCovered: gift.feeCoveredMinor > 0 && !removed ? { fee: money(gift.feeCoveredMinor), net: money(gift.amountMinor) } : null,
-    removed: removed ? { charged: money(gift.chargedMinor), refunded: gift.refundedMinor > 0 ? money(gift.refundedMinor) : null, disputed: gift.disputedMinor > 0 ? money(gift.disputedMinor) : null } : null,
-    nothingRemains: removed && remainingMinor === 0,
+    gift: standing.remaining,
+    feeCovered: standing.feeCovered,
+    removed: standing.removed,
+    nothingRemains: standing.remainingMinor === 0,
     designation: gift.designationName,
     partner: gift.partnerLegalName,
     matches: gift.earned.map((m) => ({ partner: m.partnerName, amount: formatMoneyWithCode(m.amountMinor, campaignCurrency) })),

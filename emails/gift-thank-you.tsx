@@ -112,7 +112,7 @@ export function GiftThankYou(props: GiftThankYouProps) {
           <Text style={notice}>{`This email is ${props.partner.legalName}'s acknowledgement of your gift. Please keep it for your records.`}</Text>
           {/* IRC 170(f)(8): without this statement a US donor cannot deduct a gift of $250 or more.
               Printed on every US gift, so no amount threshold can leave it out. */}
-          {us ? <Text style={notice}>No goods or services were provided in exchange for this contribution.</Text> : null}
+          {us ? <NoGoodsOrServices /> : null}
           {/* The partner is the donee; the Thai programme is what it funds (receipts.md §0). A US
               gift earmarked for a foreign programme is not deductible, so a designation is only
               the donor's preference (Rev. Rul. 63-252, 66-79). */}
@@ -130,6 +130,11 @@ export function GiftThankYou(props: GiftThankYouProps) {
 }
 
 /** Charities Act 2011 s.39: a UK registered charity says so on its letters and receipts. */
+/** IRC 170(f)(8): the US partner's written acknowledgement says no goods or services were given for the gift. */
+function NoGoodsOrServices() {
+  return <Text style={notice}>No goods or services were provided in exchange for this contribution.</Text>
+}
+
 function PartnerRegistration({ partner }: { partner: ReceivingPartner }) {
   return partner.charityNumber ? <Text style={small}>{`Registered charity number ${partner.charityNumber}`}</Text> : null
 }
@@ -205,7 +210,8 @@ export function GiftReversed(props: GiftReversedProps) {
 }
 
 /** A change to what the donor gave, after their acknowledgement may have gone out. */
-export type GiftChangeKind = 'refund' | 'refund_failure' | 'dispute_withdrawal' | 'dispute_reinstatement'
+export const giftChangeKinds = ['refund', 'refund_failure', 'dispute_withdrawal', 'dispute_reinstatement'] as const
+export type GiftChangeKind = (typeof giftChangeKinds)[number]
 
 /**
  * Sent when money moves on a gift whose acknowledgement may already be in the donor's inbox, so
@@ -262,7 +268,7 @@ export function GiftChanged(props: GiftChangedProps) {
             {`This replaces any earlier acknowledgement of this gift from ${props.partner.legalName}. Please keep this email for your records.`}
           </Text>
           {props.partner.country === 'US' && !props.nothingRemains ? (
-            <Text style={notice}>No goods or services were provided in exchange for this contribution.</Text>
+            <NoGoodsOrServices />
           ) : null}
           <PartnerRegistration partner={props.partner} />
         </Container>

@@ -75,7 +75,7 @@ export function DonationForm({ currency: campaignCurrency, designations, default
   const ukCharity = partners.find((p) => p.id === 'uk')?.legalName ?? 'LIFT International UK'
 
   return (
-    <Form ref={formRef} method="post" noValidate className="donation-form" onSubmit={onSubmit} onChange={readGiftAidAmount} onInput={readGiftAidAmount} aria-labelledby="donate-heading">
+    <Form ref={formRef} method="post" noValidate className="donation-form" onSubmit={onSubmit} onChange={readGiftAidAmount} aria-labelledby="donate-heading">
       <h2 id="donate-heading">Make a gift</h2>
       <ErrorSummary ref={summary} form={form} errors={errors} />
       {refused ? (

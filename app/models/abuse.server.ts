@@ -2,7 +2,7 @@
 // limits per IP and per email, kept in Postgres so every app instance shares them, and a record
 // of every refusal with its reason.
 import { lt, sql } from 'drizzle-orm'
-import { withoutControlCharacters } from '#app/utils/donation-form.ts'
+import { maxEmailLength, withoutControlCharacters } from '#app/utils/donation-form.ts'
 import type { Executor } from '#db/client.ts'
 import { rateLimitHits, refusedRequests } from '#db/schema/ops.ts'
 
@@ -38,7 +38,7 @@ export async function recordRefusal(
     ip: refusal.ip ?? null,
     // What a refused form said it was, kept only as far as it can be: a bot's field may be any length
     // and hold a NUL, which PostgreSQL cannot store.
-    email: refusal.email == null ? null : withoutControlCharacters(refusal.email).slice(0, 254),
+    email: refusal.email == null ? null : withoutControlCharacters(refusal.email).slice(0, maxEmailLength),
     detail: refusal.detail ?? null,
   })
 }

@@ -15,6 +15,7 @@ import { donations, donors } from '#db/schema/giving.ts'
 import { matches } from '#db/schema/matching.ts'
 import {
   GiftChanged,
+  giftChangeKinds,
   giftChangedSubject,
   type GiftChangedProps,
   GiftReversed,
@@ -32,7 +33,7 @@ export class EmailCompositionError extends Error {
 const GiftThankYouCauseSchema = z.object({ donationId: z.uuid() })
 const GiftChangedCauseSchema = z.object({
   donationId: z.uuid(),
-  kind: z.enum(['refund', 'refund_failure', 'dispute_withdrawal', 'dispute_reinstatement']),
+  kind: z.enum(giftChangeKinds),
   amountMinor: z.int().positive(),
   at: z.iso.datetime({ offset: true }),
 })

@@ -314,9 +314,10 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
     const delta = countedDelta(locked, change)
     // Each movement on its own date: funds reinstated in May are May's, whenever the dispute opened.
     const movedAt = balance.at ?? dispute.at
+    const kind = withdrawn ? 'dispute_withdrawal' : 'dispute_reinstatement'
     const posted = await postChargeAdjustment(tx, {
       ...giftContext(locked),
-      kind: withdrawn ? 'dispute_withdrawal' : 'dispute_reinstatement',
+      kind,
       balance,
       atGiftRateMinor: atGiftRate(locked.donation, change.disputedMinor),
       campaignValueMinor: delta,
@@ -326,7 +327,6 @@ export async function recordDispute(tx: Executor, donationId: string, dispute: D
     if (posted.created) {
       await applyRemoval(tx, locked, change, `dispute:${dispute.id}`, movedAt)
       await addToTotals(tx, locked.donation.campaignId, { raisedMinor: delta, donor: { id: locked.donation.donorId, countedDeltaMinor: delta } })
-      const kind = withdrawn ? 'dispute_withdrawal' : 'dispute_reinstatement'
       await enqueueGiftChanged(tx, donationId, { movementId: balance.id, kind, amountMinor: dispute.amountMinor, at: movedAt })
     }
   }

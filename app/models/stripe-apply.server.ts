@@ -192,10 +192,7 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
     // there ends as failed and its match hold goes back to the pledge now, not when the 10-day
     // hold lapses. If a retry is paid later, invoice.paid settles the same gift (settleDonation).
     if (invoice.billing_reason === 'subscription_create' && attemptFailed(snapshot)) {
-      const [first] = await tx
-        .select({ id: donations.id })
-        .from(donations)
-        .where(and(eq(donations.recurringPlanId, plan.id), eq(donations.installment, 1)))
+      const first = await firstInstallment(tx, plan.id)
       if (first) await endCheckout(tx, first.id, { status: 'failed', reason: snapshot.attempt?.error ?? 'the first monthly payment failed', at: new Date() })
     }
   }
@@ -205,6 +202,15 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
 const attemptFailed = ({ invoice, attempt }: InvoiceSnapshot) =>
   invoice.status === 'open' && invoice.attempt_count > 0 && (attempt?.status === 'requires_payment_method' || attempt?.status === 'canceled')
 
+/** The gift made at checkout: a monthly plan's first payment. */
+async function firstInstallment(tx: Executor, planId: string) {
+  const [first] = await tx
+    .select()
+    .from(donations)
+    .where(and(eq(donations.recurringPlanId, planId), eq(donations.installment, 1)))
+  return first
+}
+
 const monthMs = 30.4375 * 86_400_000
 
 /**
@@ -213,7 +219,7 @@ const monthMs = 30.4375 * 86_400_000
  * in the Dashboard, a proration), the whole charge is the donor's gift, so the totals, the match
  * and the ledger all count what was paid rather than what the plan once said.
  */
-export function installmentAmounts(
+function installmentAmounts(
   plan: { amountMinor: number; feeCoveredMinor: number; chargedMinor: number; currency: string },
   invoice: { amount_paid: number; currency: string },
 ): { amountMinor: number; feeCoveredMinor: number; chargedMinor: number } {
@@ -235,10 +241,7 @@ async function installmentDonation(tx: Executor, { invoice, subscription }: Invo
   await tx.select({ id: recurringPlans.id }).from(recurringPlans).where(eq(recurringPlans.id, plan.id)).for('no key update')
   const [existing] = await tx.select({ id: donations.id }).from(donations).where(eq(donations.invoiceId, invoice.id))
   if (existing) return existing.id
-  const [first] = await tx
-    .select()
-    .from(donations)
-    .where(and(eq(donations.recurringPlanId, plan.id), eq(donations.installment, 1)))
+  const first = await firstInstallment(tx, plan.id)
   if (!first) return null
   if (invoice.billing_reason === 'subscription_create') {
     await tx.update(donations).set({ invoiceId: invoice.id }).where(eq(donations.id, first.id))

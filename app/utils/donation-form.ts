@@ -102,6 +102,9 @@ const checkbox = z
 const controlCharacters = /\p{Cc}/gu
 const printable = [(value: string) => withoutControlCharacters(value) === value, 'Remove the invisible control characters (a tab, a line break) from this field.'] as const
 
+/** The longest address SMTP can deliver to (RFC 5321). */
+export const maxEmailLength = 254
+
 /** The text with its control characters (NUL, tab, line breaks) removed. */
 export function withoutControlCharacters(value: string): string {
   return value.replace(controlCharacters, '')
@@ -137,7 +140,7 @@ export function createDonationFormSchema(options: { designationIds: readonly str
         .trim()
         .toLowerCase()
         .min(1, 'Enter your email address.')
-        .pipe(z.email('Enter an email address like name@example.com.').max(254, 'That email address is too long.')),
+        .pipe(z.email('Enter an email address like name@example.com.').max(maxEmailLength, 'That email address is too long.')),
       country: z.enum(countryCodes, { error: 'Choose your country.' }),
       partner: z.enum(partnerChoices, { error: 'Choose which LIFT entity receives your gift.' }).default('auto'),
       giftAid: checkbox,

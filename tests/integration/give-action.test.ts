@@ -170,6 +170,9 @@ describe('bots and card testers', () => {
   })
 })
 
+/** Cookies of browsers other than the donor's: none, and one naming the gift with a wrong secret. */
+const otherBrowsers = (donationId: string) => ['', `lift_resume=${encodeURIComponent(btoa(JSON.stringify({ donationId, token: 'x'.repeat(43) })))}`]
+
 describe('the review, thank-you and cancel pages', () => {
   test.each(['not-a-uuid', '00000000-0000-0000-0000-00000000000', "1' or '1'='1", ''])('a malformed gift id %j is a 404 everywhere, and nothing is written', async (id) => {
     const before = await rowCounts()
@@ -270,7 +273,7 @@ describe('the review, thank-you and cancel pages', () => {
     const donationId = await give({ amountPreset: '5000' })
     const { session } = await stripeSessionOf(donationId)
     const before = await rowCounts()
-    for (const cookie of ['', `lift_resume=${encodeURIComponent(btoa(JSON.stringify({ donationId, token: 'x'.repeat(43) })))}`]) {
+    for (const cookie of otherBrowsers(donationId)) {
       const response = await thrown(cancel(donationId, { cookie }))
       expect(response.status).toBe(302)
       expect(response.headers.get('location')).toBe(`/campaigns/aftercare-thailand?resume=${donationId}#donate`)
@@ -412,7 +415,7 @@ describe('the review, thank-you and cancel pages', () => {
     await thrown(cancelByLink(donationId))
     // The link as the donor might share it with the campaign: someone else's browser has no cookie,
     // or one naming this gift without its secret.
-    for (const cookie of ['', `lift_resume=${encodeURIComponent(btoa(JSON.stringify({ donationId, token: 'x'.repeat(43) })))}`]) {
+    for (const cookie of otherBrowsers(donationId)) {
       const { initialValues } = await loadCampaign('aftercare-thailand', `?resume=${donationId}`, { cookie })
       expect(initialValues).toMatchObject({ customAmount: '50', currency: 'GBP', tributeType: 'memory', tributeName: '', name: '', email: '' })
       expect(JSON.stringify(initialValues)).not.toMatch(/Ada|Lovelace|Grace|SW1Y|St James/)

@@ -57,6 +57,22 @@ async function monthlyCheckoutObjects(campaignSlug: string) {
   return { started, session, invoice, subscription }
 }
 
+type CheckoutObjects = Awaited<ReturnType<typeof monthlyCheckoutObjects>>
+
+/** The first invoice as Stripe shows it once a payment was attempted, with that attempt's state. */
+const attemptSeen = ({ invoice, subscription }: CheckoutObjects, attempt: InvoiceSnapshot['attempt']): InvoiceSnapshot => ({
+  invoice: { ...invoice, status: 'open', attempt_count: 1 } as Stripe.Invoice,
+  subscription,
+  paymentIntentId: null,
+  attempt,
+})
+
+/** The completed checkout of a bank debit as Stripe shows it: unpaid, its first invoice as given. */
+const asSessionOf = ({ session }: CheckoutObjects, invoice: InvoiceSnapshot): Snapshot => ({
+  kind: 'session',
+  session: { session: { ...session, payment_status: 'unpaid' }, paymentIntent: null, charge: null, invoice } as SessionSnapshot,
+})
+
 const inMonths = (n: number) => new Date(Date.now() + n * 30 * day + 60_000)
 
 describe('monthly gifts', () => {
@@ -138,14 +154,10 @@ describe('monthly gifts', () => {
   test('a first payment by bank debit holds the match like a one-off debit, and is not counted as a failure', async () => {
     const { campaign, pledges } = await longCampaign()
     // What Stripe shows while the first debit is processing.
-    const { started, session, invoice, subscription } = await monthlyCheckoutObjects(campaign.slug)
-    const processing = {
-      session: { ...session, payment_status: 'unpaid' },
-      paymentIntent: null,
-      charge: null,
-      invoice: { invoice: { ...invoice, status: 'open', attempt_count: 1 }, subscription, paymentIntentId: null },
-    } as SessionSnapshot
-    for (const _ of [1, 2]) await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'session', session: processing }))
+    const objects = await monthlyCheckoutObjects(campaign.slug)
+    const { started } = objects
+    const processing = asSessionOf(objects, attemptSeen(objects, { status: 'processing', error: null }))
+    for (const _ of [1, 2]) await db.transaction((tx) => applySnapshot(tx, 'us', processing))
     expect(await donationOf(started.donationId)).toMatchObject({ status: 'processing' })
     const [hold] = await db.select().from(matchReservations).where(eq(matchReservations.donationId, started.donationId))
     expect(hold!.status).toBe('held')
@@ -164,13 +176,10 @@ describe('monthly gifts', () => {
   test('a first bank debit that fails ends the gift and frees its match at once; a retry that is paid settles it', async () => {
     const { campaign, pledges } = await longCampaign()
     // What Stripe shows while the debit is processing, then once it has failed (the session itself stays unpaid).
-    const { started, session, invoice, subscription } = await monthlyCheckoutObjects(campaign.slug)
-    const open = { ...invoice, status: 'open', attempt_count: 1 } as Stripe.Invoice
-    const seen = (attempt: InvoiceSnapshot['attempt']) => ({ invoice: open, subscription, paymentIntentId: null, attempt })
-    const asSession = (invoice: InvoiceSnapshot): Snapshot => ({
-      kind: 'session',
-      session: { session: { ...session, payment_status: 'unpaid' }, paymentIntent: null, charge: null, invoice } as SessionSnapshot,
-    })
+    const objects = await monthlyCheckoutObjects(campaign.slug)
+    const { started } = objects
+    const seen = (attempt: InvoiceSnapshot['attempt']) => attemptSeen(objects, attempt)
+    const asSession = (invoice: InvoiceSnapshot) => asSessionOf(objects, invoice)
     const apply = (snapshot: Snapshot) => db.transaction((tx) => applySnapshot(tx, 'us', snapshot))
 
     await apply(asSession(seen({ status: 'processing', error: null })))
@@ -209,11 +218,11 @@ describe('monthly gifts', () => {
     expect((await deliverQueued('us')).map((e) => e.type)).toEqual(['invoice.payment_failed', 'customer.subscription.updated'])
     expect(await planOf(gift.plan.id)).toMatchObject({ status: 'past_due', failedPaymentCount: 1, lastPaymentError: expect.stringContaining('failed') })
     // Seen again (a redelivery re-fetched, another event about the invoice): one attempt, one failure.
-    const open = getFakeObject<Stripe.Invoice>(getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!.latest_invoice as string)!
-    const subscription = getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!
-    // What the processor read: the failed attempt, from the invoice's open payment.
-    expect((await fetchInvoice(getStripe('us'), open.id)).invoice.attempt).toEqual({ status: 'requires_payment_method', error: 'Your card has insufficient funds.' })
-    await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'invoice', invoice: { invoice: open, subscription, paymentIntentId: null }, charge: null }))
+    const open = getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!.latest_invoice as string
+    const fetched = await fetchInvoice(getStripe('us'), open)
+    // What the processor reads: the failed attempt, from the invoice's open payment.
+    expect(fetched.invoice.attempt).toEqual({ status: 'requires_payment_method', error: 'Your card has insufficient funds.' })
+    await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'invoice', ...fetched }))
     expect(await planOf(gift.plan.id)).toMatchObject({ failedPaymentCount: 1 })
     expect(await installments(gift.plan.id)).toHaveLength(1)
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 2_000, giftsCount: 1 })

@@ -1,24 +1,27 @@
 // The client's address behind proxies: only the hops TRUST_PROXY names are believed, so a client
 // cannot choose its own address (and its own rate limit) by sending X-Forwarded-For.
-import { createServer, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { EnvError, parseEnv } from '#app/utils/env.server.ts'
 import { trustProxies } from '../../scripts/web-server.ts'
 
-let server: Server | undefined
-afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())))
-
+/** What the app takes for the client's address, asked of a server of its own that is closed after. */
 async function clientAddress(trust: string | undefined, forwardedFor?: string): Promise<string> {
   const app = express()
   trustProxies(app, parseEnv({ NODE_ENV: 'test', TRUST_PROXY: trust }))
   app.get('/', (req, res) => void res.send(req.ip))
-  server = createServer(app)
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as AddressInfo
-  const response = await fetch(`http://127.0.0.1:${port}/`, { headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} })
-  return response.text()
+  const server = createServer(app)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  try {
+    const { port } = server.address() as AddressInfo
+    const response = await fetch(`http://127.0.0.1:${port}/`, { headers: forwardedFor ? { 'x-forwarded-for': forwardedFor, connection: 'close' } : { connection: 'close' } })
+    return await response.text()
+  } finally {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
 }
 
 describe('TRUST_PROXY', () => {

@@ -39,8 +39,9 @@ export async function checkLedger(exec: Executor): Promise<Finding[]> {
   }
   // The database's own guards (migrations 0001 and 0009): each trigger on its table and firing (a
   // table's owner can disable one without dropping it), and the keys and checks they rely on.
+  const guardedTables = ['ledger_accounts', 'ledger_entries', 'ledger_postings', 'matches']
   const triggers: [table: string, trigger: string][] = [
-    ...['ledger_accounts', 'ledger_entries', 'ledger_postings', 'matches'].flatMap((table): [string, string][] => [
+    ...guardedTables.flatMap((table): [string, string][] => [
       [table, `${table}_append_only`],
       [table, `${table}_no_truncate`],
     ]),
@@ -49,7 +50,7 @@ export async function checkLedger(exec: Executor): Promise<Finding[]> {
   ]
   const present = await rows<{ table: string; tgname: string; enabled: string }>(exec, sql`
     select c.relname as table, t.tgname, t.tgenabled as enabled from pg_trigger t join pg_class c on c.oid = t.tgrelid
-    where c.relname in ('ledger_accounts', 'ledger_entries', 'ledger_postings', 'matches')`)
+    where c.relname in ${guardedTables}`)
   for (const [table, trigger] of triggers) {
     const found = present.find((t) => t.table === table && t.tgname === trigger)
     if (!found) error('guards', `trigger ${trigger} on ${table} is missing`)
@@ -60,9 +61,9 @@ export async function checkLedger(exec: Executor): Promise<Finding[]> {
   const [postingCheck] = await rows<{ guarded: boolean }>(exec, sql`
     select prosrc like '%posted_in_xact%' as guarded from pg_proc where proname = 'check_ledger_posting_balanced'`)
   if (!postingCheck?.guarded) error('guards', 'check_ledger_posting_balanced no longer refuses postings added to a committed entry')
-  const constraints = await rows<{ conname: string }>(exec, sql`
-    select conname from pg_constraint where conname in ('ledger_entries_source', 'match_pledges_within_cap')`)
-  for (const name of ['ledger_entries_source', 'match_pledges_within_cap']) {
+  const guardConstraints = ['ledger_entries_source', 'match_pledges_within_cap']
+  const constraints = await rows<{ conname: string }>(exec, sql`select conname from pg_constraint where conname in ${guardConstraints}`)
+  for (const name of guardConstraints) {
     if (!constraints.some((c) => c.conname === name)) error('guards', `constraint ${name} is missing`)
   }
 

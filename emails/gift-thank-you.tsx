@@ -6,15 +6,7 @@
 // is left by the time the email is sent gets GiftReversed below instead: there is no gift to thank.
 // Plain, already formatted props in; no data fetching.
 import { Body, Container, Head, Heading, Hr, Html, Link, Preview, Section, Text } from '@react-email/components'
-
-/** The legal entity that received the money: the donee, whose country's rules the email follows. */
-export interface ReceivingPartner {
-  legalName: string
-  /** ISO 3166-1 alpha-2 country of the entity. */
-  country: string
-  /** A UK partner's registered charity number, printed as its charity-law statement. */
-  charityNumber: string | null
-}
+import { body, container, firstNameOf, heading, link, match, notice, PartnerRegistration, type ReceivingPartner, rule, small, text } from './email-parts.tsx'
 
 export interface GiftThankYouProps {
   donorName: string
@@ -46,8 +38,6 @@ export function giftThankYouSubject(props: Pick<GiftThankYouProps, 'monthly' | '
   if (props.monthly && props.installment > 1) return `Thank you for this month's gift to ${props.campaignTitle}`
   return `Thank you for your ${props.monthly ? 'monthly ' : ''}gift to ${props.campaignTitle}`
 }
-
-const firstNameOf = (donorName: string) => donorName.trim().split(/\s+/)[0] || 'friend'
 
 export function GiftThankYou(props: GiftThankYouProps) {
   const kind = props.monthly ? (props.installment > 1 ? `monthly gift (payment ${props.installment})` : 'first monthly gift') : 'gift'
@@ -129,14 +119,9 @@ export function GiftThankYou(props: GiftThankYouProps) {
   )
 }
 
-/** Charities Act 2011 s.39: a UK registered charity says so on its letters and receipts. */
 /** IRC 170(f)(8): the US partner's written acknowledgement says no goods or services were given for the gift. */
 function NoGoodsOrServices() {
   return <Text style={notice}>No goods or services were provided in exchange for this contribution.</Text>
-}
-
-function PartnerRegistration({ partner }: { partner: ReceivingPartner }) {
-  return partner.charityNumber ? <Text style={small}>{`Registered charity number ${partner.charityNumber}`}</Text> : null
 }
 
 GiftThankYou.PreviewProps = {
@@ -276,13 +261,3 @@ export function GiftChanged(props: GiftChangedProps) {
     </Html>
   )
 }
-
-const body = { backgroundColor: '#f4f1ea', fontFamily: 'Helvetica, Arial, sans-serif', color: '#1d2a2e', margin: 0, padding: '24px 0' }
-const container = { backgroundColor: '#ffffff', maxWidth: '560px', margin: '0 auto', padding: '32px', borderRadius: '8px' }
-const heading = { fontSize: '24px', lineHeight: '32px', color: '#163b45', margin: '0 0 16px' }
-const text = { fontSize: '16px', lineHeight: '24px', margin: '0 0 16px' }
-const match = { ...text, fontWeight: 'bold', color: '#163b45' }
-const link = { color: '#163b45', textDecoration: 'underline' }
-const rule = { borderColor: '#e3ddd0', margin: '24px 0' }
-const notice = { fontSize: '14px', lineHeight: '20px', margin: '0 0 12px', color: '#1d2a2e' }
-const small = { fontSize: '13px', lineHeight: '18px', margin: '0 0 12px', color: '#5b6b70' }

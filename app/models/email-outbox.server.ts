@@ -7,7 +7,7 @@ import { databaseClock } from '#app/utils/database-clock.server.ts'
 import { db } from '#app/utils/db.server.ts'
 import { getEmailTransport, type EmailTransport } from '#app/utils/email.server.ts'
 import type { Executor } from '#db/client.ts'
-import { donations, donors } from '#db/schema/giving.ts'
+import { donations, donors, recurringPlans } from '#db/schema/giving.ts'
 import { emailOutbox } from '#db/schema/ops.ts'
 import { renderEmail, type EmailCause, type EmailTemplate, type RenderedEmail } from './email-templates.server.ts'
 
@@ -99,6 +99,30 @@ export async function enqueueGiftChanged(
     to: donorAddress(donationId),
     cause: { donationId, kind: change.kind, amountMinor: change.amountMinor, at: change.at.toISOString() },
   })
+}
+
+/**
+ * A gift whose payment failed after the donor left checkout believing it was on its way (a bank
+ * debit still being collected): they hear that nothing was given, once per gift.
+ */
+export function enqueuePaymentFailed(tx: Executor, donationId: string) {
+  return enqueueEmail(tx, { key: `payment-failed:${donationId}`, template: 'payment-failed', to: donorAddress(donationId), cause: { donationId } })
+}
+
+const planDonorAddress = (planId: string) =>
+  sql<string>`(select ${donors.email} from ${donors} join ${recurringPlans} on ${recurringPlans.donorId} = ${donors.id} where ${recurringPlans.id} = ${planId})`
+
+/**
+ * A later payment of a monthly gift did not go through. Once per invoice: Stripe's retries of the
+ * same payment are not news to the donor, and if they all fail the gift ends with its own notice.
+ */
+export function enqueueMonthlyPaymentFailed(tx: Executor, cause: EmailCause<'monthly-payment-failed'>) {
+  return enqueueEmail(tx, { key: `monthly-payment-failed:${cause.invoiceId}`, template: 'monthly-payment-failed', to: planDonorAddress(cause.planId), cause })
+}
+
+/** A monthly gift ended: no further payments will be taken. Once per gift, whatever ended it. */
+export function enqueueMonthlyGiftEnded(tx: Executor, cause: EmailCause<'monthly-gift-ended'>) {
+  return enqueueEmail(tx, { key: `monthly-gift-ended:${cause.planId}`, template: 'monthly-gift-ended', to: planDonorAddress(cause.planId), cause })
 }
 
 export interface SendReport {

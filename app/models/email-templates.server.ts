@@ -2,7 +2,7 @@
 // id); the facts are read and formatted here when the email is sent, so the row can be queued
 // inside a settlement before the match it earns is known (docs/decisions/0301).
 import { plainTextSelectors, render } from '@react-email/render'
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { compile } from 'html-to-text'
 import { createElement, type ReactElement } from 'react'
 import { z } from 'zod'
@@ -11,7 +11,7 @@ import { giftStanding } from '#app/utils/gift-standing.ts'
 import { formatMoneyWithCode } from '#app/utils/money.ts'
 import type { Executor } from '#db/client.ts'
 import { campaigns, designations, fiscalPartners, matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
-import { donations, donors } from '#db/schema/giving.ts'
+import { donations, donors, recurringPlans } from '#db/schema/giving.ts'
 import { matches } from '#db/schema/matching.ts'
 import {
   GiftChanged,
@@ -25,6 +25,14 @@ import {
   type GiftReversedProps,
   type GiftThankYouProps,
 } from '#emails/gift-thank-you.tsx'
+import {
+  MonthlyGiftEnded,
+  monthlyGiftEndedSubject,
+  MonthlyPaymentFailed,
+  monthlyPaymentFailedSubject,
+  PaymentFailed,
+  paymentFailedSubject,
+} from '#emails/payment-notices.tsx'
 
 export class EmailCompositionError extends Error {
   override name = 'EmailCompositionError'
@@ -38,9 +46,27 @@ const GiftChangedCauseSchema = z.object({
   at: z.iso.datetime({ offset: true }),
 })
 
+const PaymentFailedCauseSchema = z.object({ donationId: z.uuid() })
+const MonthlyPaymentFailedCauseSchema = z.object({
+  planId: z.uuid(),
+  invoiceId: z.string().min(1),
+  amountMinor: z.int().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  reason: z.string().nullable(),
+  dueAt: z.iso.datetime({ offset: true }),
+})
+const MonthlyGiftEndedCauseSchema = z.object({
+  planId: z.uuid(),
+  why: z.enum(['payments_failed', 'cancelled']),
+  at: z.iso.datetime({ offset: true }),
+})
+
 const templates = {
   'gift-thank-you': { cause: GiftThankYouCauseSchema, compose: composeGiftThankYou },
   'gift-changed': { cause: GiftChangedCauseSchema, compose: composeGiftChanged },
+  'payment-failed': { cause: PaymentFailedCauseSchema, compose: composePaymentFailed },
+  'monthly-payment-failed': { cause: MonthlyPaymentFailedCauseSchema, compose: composeMonthlyPaymentFailed },
+  'monthly-gift-ended': { cause: MonthlyGiftEndedCauseSchema, compose: composeMonthlyGiftEnded },
 } satisfies Record<string, { cause: z.ZodType; compose: (exec: Executor, cause: never) => Promise<Composed> }>
 
 export type EmailTemplate = keyof typeof templates
@@ -120,6 +146,22 @@ function charityNumberOf(partner: { id: string; country: string; registrationNum
   return number
 }
 
+const campaignUrlOf = (slug: string) => `${getAppUrl()}/campaigns/${slug}`
+
+/** The receiving partner as its emails name it, from the columns below. */
+const partnerOf = (row: { partnerId: string; partnerLegalName: string; partnerCountry: string; partnerRegistrationNumbers: Record<string, string> }) => ({
+  legalName: row.partnerLegalName,
+  country: row.partnerCountry,
+  charityNumber: charityNumberOf({ id: row.partnerId, country: row.partnerCountry, registrationNumbers: row.partnerRegistrationNumbers }),
+})
+
+const partnerColumns = {
+  partnerId: fiscalPartners.id,
+  partnerLegalName: fiscalPartners.legalName,
+  partnerCountry: fiscalPartners.country,
+  partnerRegistrationNumbers: fiscalPartners.registrationNumbers,
+}
+
 /** What the email job says for a gift: thanks for what remains of it, or a notice that nothing does. */
 type GiftEmail = { kind: 'thanks'; props: GiftThankYouProps } | { kind: 'reversed'; props: GiftReversedProps }
 
@@ -144,10 +186,7 @@ async function readSettledGift(exec: Executor, donationId: string) {
       campaignSlug: campaigns.slug,
       campaignCurrency: campaigns.currency,
       designation: designations.name,
-      partnerId: fiscalPartners.id,
-      partnerLegalName: fiscalPartners.legalName,
-      partnerCountry: fiscalPartners.country,
-      partnerRegistrationNumbers: fiscalPartners.registrationNumbers,
+      ...partnerColumns,
     })
     .from(donations)
     .innerJoin(donors, eq(donors.id, donations.donorId))
@@ -158,15 +197,10 @@ async function readSettledGift(exec: Executor, donationId: string) {
   if (!gift) throw new EmailCompositionError(`donation ${donationId} does not exist`)
   const { settledAt } = gift
   if (!settledAt) throw new EmailCompositionError(`donation ${donationId} has not settled`)
-  const partner = {
-    legalName: gift.partnerLegalName,
-    country: gift.partnerCountry,
-    charityNumber: charityNumberOf({ id: gift.partnerId, country: gift.partnerCountry, registrationNumbers: gift.partnerRegistrationNumbers }),
-  }
   return {
     ...gift,
     settledAt,
-    partner,
+    partner: partnerOf(gift),
     standing: giftStanding(gift),
     money: (amountMinor: number) => formatMoneyWithCode(amountMinor, gift.currency),
     /** The day where the partner is, with its zone. */
@@ -201,7 +235,7 @@ async function getGiftEmail(exec: Executor, donationId: string): Promise<GiftEma
       feeCovered: standing.feeCovered,
       removed: standing.removed,
       campaignTitle: gift.campaignTitle,
-      campaignUrl: `${getAppUrl()}/campaigns/${gift.campaignSlug}`,
+      campaignUrl: campaignUrlOf(gift.campaignSlug),
       designation: gift.designation,
       matches: earned
         .filter((m) => m.amountMinor > 0)
@@ -242,4 +276,95 @@ async function composeGiftThankYou(exec: Executor, cause: z.infer<typeof GiftTha
   // hears what became of their payment, and nothing reads as a gift for tax (docs/decisions/0301).
   if (email.kind === 'reversed') return { subject: giftReversedSubject(email.props), element: createElement(GiftReversed, email.props) }
   return { subject: giftThankYouSubject(email.props), element: createElement(GiftThankYou, email.props) }
+}
+
+// Payments that did not arrive (emails/payment-notices.tsx).
+
+async function composePaymentFailed(exec: Executor, cause: z.infer<typeof PaymentFailedCauseSchema>): Promise<Composed> {
+  const [gift] = await exec
+    .select({
+      donorName: donations.donorName,
+      chargedMinor: donations.chargedMinor,
+      currency: donations.currency,
+      frequency: donations.frequency,
+      createdAt: donations.createdAt,
+      failureReason: donations.failureReason,
+      campaignTitle: campaigns.title,
+      campaignSlug: campaigns.slug,
+      ...partnerColumns,
+    })
+    .from(donations)
+    .innerJoin(campaigns, eq(campaigns.id, donations.campaignId))
+    .innerJoin(fiscalPartners, eq(fiscalPartners.id, donations.fiscalPartnerId))
+    .where(eq(donations.id, cause.donationId))
+  if (!gift) throw new EmailCompositionError(`donation ${cause.donationId} does not exist`)
+  const props = {
+    donorName: gift.donorName,
+    campaignTitle: gift.campaignTitle,
+    campaignUrl: campaignUrlOf(gift.campaignSlug),
+    partner: partnerOf(gift),
+    amount: formatMoneyWithCode(gift.chargedMinor, gift.currency),
+    givenOn: giftDate(gift.partnerId, gift.partnerCountry, gift.createdAt),
+    reason: gift.failureReason,
+    monthly: gift.frequency === 'monthly',
+  }
+  return { subject: paymentFailedSubject(props), element: createElement(PaymentFailed, props) }
+}
+
+/** A monthly gift's plan as its notices describe it: the donor's name as they gave it at checkout. */
+async function readPlan(exec: Executor, planId: string) {
+  const [plan] = await exec
+    .select({
+      currency: recurringPlans.currency,
+      donorName: sql<string>`(select ${donations.donorName} from ${donations} where ${donations.recurringPlanId} = ${recurringPlans.id} order by ${donations.installment} limit 1)`,
+      campaignTitle: campaigns.title,
+      campaignSlug: campaigns.slug,
+      ...partnerColumns,
+    })
+    .from(recurringPlans)
+    .innerJoin(campaigns, eq(campaigns.id, recurringPlans.campaignId))
+    .innerJoin(fiscalPartners, eq(fiscalPartners.id, recurringPlans.fiscalPartnerId))
+    .where(eq(recurringPlans.id, planId))
+  if (!plan) throw new EmailCompositionError(`monthly gift ${planId} does not exist`)
+  return {
+    ...plan,
+    frame: { donorName: plan.donorName, campaignTitle: plan.campaignTitle, campaignUrl: campaignUrlOf(plan.campaignSlug), partner: partnerOf(plan) },
+    dated: (at: Date) => giftDate(plan.partnerId, plan.partnerCountry, at),
+  }
+}
+
+async function composeMonthlyPaymentFailed(exec: Executor, cause: z.infer<typeof MonthlyPaymentFailedCauseSchema>): Promise<Composed> {
+  const plan = await readPlan(exec, cause.planId)
+  const props = {
+    ...plan.frame,
+    amount: formatMoneyWithCode(cause.amountMinor, cause.currency),
+    dueOn: plan.dated(new Date(cause.dueAt)),
+    reason: cause.reason,
+  }
+  return { subject: monthlyPaymentFailedSubject(props), element: createElement(MonthlyPaymentFailed, props) }
+}
+
+async function composeMonthlyGiftEnded(exec: Executor, cause: z.infer<typeof MonthlyGiftEndedCauseSchema>): Promise<Composed> {
+  const plan = await readPlan(exec, cause.planId)
+  const paid = await exec
+    .select({
+      currency: donations.currency,
+      amountMinor: donations.amountMinor,
+      feeCoveredMinor: donations.feeCoveredMinor,
+      chargedMinor: donations.chargedMinor,
+      refundedMinor: donations.refundedMinor,
+      disputedMinor: donations.disputedMinor,
+    })
+    .from(donations)
+    .where(and(eq(donations.recurringPlanId, cause.planId), eq(donations.status, 'succeeded')))
+  // Counted by the rule the thank-you uses: a payment refunded or taken back in full is no gift.
+  const remaining = paid.map((payment) => giftStanding(payment).remainingMinor).filter((minor) => minor > 0)
+  const props = {
+    ...plan.frame,
+    endedOn: plan.dated(new Date(cause.at)),
+    why: cause.why,
+    payments: remaining.length,
+    given: formatMoneyWithCode(remaining.reduce((sum, minor) => sum + minor, 0), plan.currency),
+  }
+  return { subject: monthlyGiftEndedSubject(props), element: createElement(MonthlyGiftEnded, props) }
 }

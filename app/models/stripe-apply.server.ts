@@ -8,6 +8,7 @@ import type { Executor } from '#db/client.ts'
 import { campaigns, fxRates } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
 import { payouts } from '#db/schema/ops.ts'
+import { enqueueMonthlyGiftEnded, enqueueMonthlyPaymentFailed, enqueuePaymentFailed } from './email-outbox.server.ts'
 import { endCheckout, markProcessing, recordDispute, recordRefund, settleDonation } from './gift-events.server.ts'
 import { postPayout, postStripeOther } from './ledger.server.ts'
 import { balanceFacts, expandedBalance, stripeId, type ChargeSnapshot, type InvoiceSnapshot, type SessionSnapshot, type Snapshot } from './stripe-fetch.server.ts'
@@ -67,8 +68,18 @@ async function applySession(tx: Executor, fiscalPartnerId: string, { session, pa
   } else if (paymentIntent?.status === 'processing') {
     await markProcessing(tx, donationId, new Date(at.getTime() + processingHoldMs))
   } else if (paymentIntent && (paymentIntent.status === 'requires_payment_method' || paymentIntent.status === 'canceled')) {
-    await endCheckout(tx, donationId, { status: 'failed', reason: paymentIntent.last_payment_error?.message ?? 'the payment failed', at })
+    await failAfterCheckout(tx, donationId, paymentIntent.last_payment_error?.message ?? null)
   }
+}
+
+/**
+ * A gift whose payment failed after its checkout was complete (a bank debit): the donor left
+ * believing it was on its way, so besides the gift ending, they are told, once.
+ */
+async function failAfterCheckout(tx: Executor, donationId: string, reason: string | null) {
+  // The reason is the bank's own words, or none: the notice quotes it as given.
+  const { applied } = await endCheckout(tx, donationId, { status: 'failed', reason, at: new Date() })
+  if (applied) await enqueuePaymentFailed(tx, donationId)
 }
 
 async function linkPlan(tx: Executor, planId: string, subscriptionId: string | null, customerId: string | null) {
@@ -184,16 +195,27 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
   } else if (invoice.status === 'open' && invoice.attempt_count > 0 && snapshot.attempt?.status !== 'processing') {
     // Counted once per failed attempt, however many events show the invoice in this state.
     const failure = `Payment for invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`
-    await tx
+    const counted = await tx
       .update(recurringPlans)
       .set({ failedPaymentCount: sql`${recurringPlans.failedPaymentCount} + 1`, lastPaymentError: failure })
       .where(and(eq(recurringPlans.id, plan.id), sql`${recurringPlans.lastPaymentError} is distinct from ${failure}`))
-    // The first payment was a bank debit that failed after the donor left checkout: the gift made
-    // there ends as failed and its match hold goes back to the pledge now, not when the 10-day
-    // hold lapses. If a retry is paid later, invoice.paid settles the same gift (settleDonation).
-    if (invoice.billing_reason === 'subscription_create' && attemptFailed(snapshot)) {
-      const first = await firstInstallment(tx, plan.id)
-      if (first) await endCheckout(tx, first.id, { status: 'failed', reason: snapshot.attempt?.error ?? 'the first monthly payment failed', at: new Date() })
+      .returning({ id: recurringPlans.id })
+    if (invoice.billing_reason === 'subscription_create') {
+      // The first payment was a bank debit that failed after the donor left checkout: the gift made
+      // there ends as failed and its match hold goes back to the pledge now, not when the 10-day
+      // hold lapses. If a retry is paid later, invoice.paid settles the same gift (settleDonation).
+      const first = attemptFailed(snapshot) ? await firstInstallment(tx, plan.id) : undefined
+      if (first) await failAfterCheckout(tx, first.id, snapshot.attempt?.error ?? null)
+    } else if (counted.length > 0 && invoice.amount_due > 0 && plan.status !== 'canceled') {
+      // Told once per payment; not when the failure is first seen after the gift already ended.
+      await enqueueMonthlyPaymentFailed(tx, {
+        planId: plan.id,
+        invoiceId: invoice.id,
+        amountMinor: invoice.amount_due,
+        currency: invoice.currency.toUpperCase(),
+        reason: snapshot.attempt?.error ?? null,
+        dueAt: fromUnix(invoice.created).toISOString(),
+      })
     }
   }
 }
@@ -317,7 +339,7 @@ async function applySubscription(tx: Executor, subscription: Stripe.Subscription
   const plan = await planFor(tx, subscription, subscription.id)
   const status = planStatus[subscription.status]
   if (!plan || !status) return
-  await tx
+  const updated = await tx
     .update(recurringPlans)
     .set({
       status,
@@ -326,6 +348,16 @@ async function applySubscription(tx: Executor, subscription: Stripe.Subscription
       canceledAt: subscription.canceled_at ? fromUnix(subscription.canceled_at) : null,
     })
     .where(and(eq(recurringPlans.id, plan.id), sql`(${recurringPlans.stripeSyncedAt} is null or ${recurringPlans.stripeSyncedAt} < ${fetchedAt})`))
+    .returning({ id: recurringPlans.id })
+  // Cancelled is final at Stripe, so this is the one moment the plan ends; the donor hears of it once.
+  if (updated.length > 0 && status === 'canceled' && plan.status !== 'canceled') {
+    const endedAt = subscription.ended_at ?? subscription.canceled_at
+    await enqueueMonthlyGiftEnded(tx, {
+      planId: plan.id,
+      why: subscription.cancellation_details?.reason === 'payment_failed' ? 'payments_failed' : 'cancelled',
+      at: (endedAt ? fromUnix(endedAt) : fetchedAt).toISOString(),
+    })
+  }
 }
 
 /** How far along a payout's status is; Stripe only ever moves it forward. */

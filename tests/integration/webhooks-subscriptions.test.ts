@@ -8,6 +8,8 @@ import { db } from '#app/utils/db.server.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
+import { emailOutbox } from '#db/schema/ops.ts'
+import { renderEmail } from '#app/models/email-templates.server.ts'
 import { applySnapshot } from '#app/models/stripe-apply.server.ts'
 import { fetchInvoice, type InvoiceSnapshot, type SessionSnapshot, type Snapshot } from '#app/models/stripe-fetch.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
@@ -72,6 +74,10 @@ const asSessionOf = ({ session }: CheckoutObjects, invoice: InvoiceSnapshot): Sn
   kind: 'session',
   session: { session: { ...session, payment_status: 'unpaid' }, paymentIntent: null, charge: null, invoice } as SessionSnapshot,
 })
+
+async function outboxTemplates() {
+  return (await db.select({ template: emailOutbox.template }).from(emailOutbox).orderBy(emailOutbox.id)).map((row) => row.template)
+}
 
 const inMonths = (n: number) => new Date(Date.now() + n * 30 * day + 60_000)
 
@@ -202,12 +208,19 @@ describe('monthly gifts', () => {
     expect(hold!.status).toBe('released')
     expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ reservedMinor: 0, matchedMinor: 0 })
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 0, giftsCount: 0 })
+    // The donor left checkout believing it was on its way: told once that it did not go through.
+    expect(await outboxTemplates()).toEqual(['payment-failed'])
+    const { subject, text } = await renderEmail(db, 'payment-failed', { donationId: started.donationId })
+    expect(subject).toBe('The first payment of your monthly gift to Aftercare for Survivors of Trafficking in Thailand did not go through')
+    expect(text).toContain('The reason given was: “The account has insufficient funds.”')
+    expect(text).toContain('Your monthly gift has not started.')
 
     // Stripe retries and the debit goes through: invoice.paid settles the same gift, matched from the free cap.
     await deliverQueued('us')
     expect(await donationOf(started.donationId)).toMatchObject({ status: 'succeeded', failureReason: null })
     expect(await matchOf(started.donationId)).toBe(2_000)
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 2_000, matchedMinor: 2_000, giftsCount: 1 })
+    expect(await outboxTemplates()).toEqual(['payment-failed', 'gift-thank-you'])
     await expectLedgerClean(db, { strict: true })
   })
 
@@ -260,5 +273,7 @@ describe('monthly gifts', () => {
     // Deliveries are re-fetched, so in whatever order they arrive the plan ends as Stripe has it now.
     await deliver([...events].reverse(), 'us')
     expect(await planOf(gift.plan.id)).toMatchObject({ status: 'canceled', failedPaymentCount: 1 })
+    // The failure was first seen after the gift had ended: the donor hears that it ended, not that Stripe will try again.
+    expect(await outboxTemplates()).toEqual(['gift-thank-you', 'monthly-gift-ended'])
   })
 })

@@ -312,9 +312,16 @@ function billNext(subscriptionId: string, succeed: boolean, at: number): Stripe.
   return events
 }
 
-export function cancelSubscription(subscriptionId: string, options: { at?: Date } = {}): Stripe.Event[] {
+/**
+ * The subscription ends: cancelled on request (the API, the Dashboard), or by Stripe once its
+ * retries of a failed payment are exhausted (`reason: 'payment_failed'`).
+ */
+export function cancelSubscription(
+  subscriptionId: string,
+  options: { at?: Date; reason?: 'cancellation_requested' | 'payment_failed' } = {},
+): Stripe.Event[] {
   const { account, object: subscription } = locate('subscription', subscriptionId)
-  return [endSubscription(account, subscription, unix(options.at))]
+  return [endSubscription(account, subscription, unix(options.at), options.reason)]
 }
 
 /**
@@ -329,13 +336,18 @@ export function changeSubscriptionAmount(subscriptionId: string, unitAmount: num
   return [queueEvent(account, 'customer.subscription.updated', subscription, { at: unix(options.at), previous })]
 }
 
-export function endSubscription(account: AccountState, subscription: Stripe.Subscription, at: number): Stripe.Event {
+export function endSubscription(
+  account: AccountState,
+  subscription: Stripe.Subscription,
+  at: number,
+  reason: 'cancellation_requested' | 'payment_failed' = 'cancellation_requested',
+): Stripe.Event {
   if (subscription.status === 'canceled') throw invalid('A canceled subscription can only update its cancellation_details and metadata.')
   Object.assign(subscription, {
     status: 'canceled',
     canceled_at: at,
     ended_at: at,
-    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: 'cancellation_requested' },
+    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason },
   } satisfies Partial<Stripe.Subscription>)
   return queueEvent(account, 'customer.subscription.deleted', subscription, { at })
 }

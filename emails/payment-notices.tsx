@@ -105,8 +105,8 @@ export function MonthlyPaymentFailed(props: MonthlyPaymentFailedProps) {
         {`This month's payment of ${props.amount} for your monthly gift to ${props.campaignTitle}, due on ${props.dueOn}, did not go through.${reasonGiven(props.reason)}`}
       </Text>
       <Text style={text}>
-        Your earlier payments are not affected. Stripe, which takes the payments, will try again over the next few days; if your card or account
-        is in order, there is nothing you need to do. If the payment cannot be taken, your monthly gift may end, and we will let you know.
+        Your earlier payments are not affected. Stripe, which takes the payments, may try again over the next few days. If the payment cannot
+        be taken, your monthly gift may end.
       </Text>
     </Notice>
   )
@@ -123,7 +123,8 @@ MonthlyPaymentFailed.PreviewProps = {
 } satisfies MonthlyPaymentFailedProps
 
 /** Why Stripe ended the subscription behind a monthly gift. */
-export type MonthlyGiftEndReason = 'payments_failed' | 'cancelled'
+export const monthlyGiftEndReasons = ['payments_failed', 'cancelled'] as const
+export type MonthlyGiftEndReason = (typeof monthlyGiftEndReasons)[number]
 
 export interface MonthlyGiftEndedProps extends NoticeFrame {
   endedOn: string
@@ -143,7 +144,10 @@ export function MonthlyGiftEnded(props: MonthlyGiftEndedProps) {
     <Notice frame={props} preview={`Your monthly gift to ${props.campaignTitle} has ended. No further payments will be taken.`}>
       <Text style={text}>{`Your monthly gift to ${props.campaignTitle} ended on ${props.endedOn}${why}. No further payments will be taken.`}</Text>
       {props.payments > 0 ? (
-        <Text style={match}>{`Over ${props.payments === 1 ? 'one monthly payment' : `${props.payments} monthly payments`} you gave ${props.given}. Thank you.`}</Text>
+        <>
+          <Text style={match}>{`Over ${props.payments === 1 ? 'one monthly payment' : `${props.payments} monthly payments`} you gave ${props.given}. Thank you.`}</Text>
+          <Text style={small}>This is not a receipt: the acknowledgement sent for each payment is your record of it.</Text>
+        </>
       ) : null}
       <Text style={text}>If you would like to give again, monthly or once, you are always welcome.</Text>
     </Notice>

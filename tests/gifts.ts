@@ -11,6 +11,7 @@ import type { Executor } from '#db/client.ts'
 import { matchPledges } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
 import { ledgerEntries } from '#db/schema/ledger.ts'
+import { emailOutbox } from '#db/schema/ops.ts'
 import { campaignTotals, matches } from '#db/schema/matching.ts'
 import { chargeBalance, nextBalanceId } from './factories.ts'
 
@@ -128,4 +129,9 @@ export async function entriesOf(donationId: string, exec: Executor = db) {
 export async function expectLedgerClean(exec: Executor = db, { strict = false } = {}) {
   const findings = await checkLedger(exec)
   expect(strict ? findings : findings.filter((f) => f.severity === 'error')).toEqual([])
+}
+
+/** The outbox's emails by template, in the order they were queued. */
+export async function outboxTemplates(exec: Executor = db): Promise<string[]> {
+  return (await exec.select({ template: emailOutbox.template }).from(emailOutbox).orderBy(emailOutbox.id)).map((row) => row.template)
 }

@@ -105,8 +105,8 @@ export async function enqueueGiftChanged(
  * A gift whose payment failed after the donor left checkout believing it was on its way (a bank
  * debit still being collected): they hear that nothing was given, once per gift.
  */
-export function enqueuePaymentFailed(tx: Executor, donationId: string) {
-  return enqueueEmail(tx, { key: `payment-failed:${donationId}`, template: 'payment-failed', to: donorAddress(donationId), cause: { donationId } })
+export function enqueuePaymentFailed(tx: Executor, cause: EmailCause<'payment-failed'>) {
+  return enqueueEmail(tx, { key: `payment-failed:${cause.donationId}`, template: 'payment-failed', to: donorAddress(cause.donationId), cause })
 }
 
 const planDonorAddress = (planId: string) =>

@@ -28,6 +28,7 @@ import {
 import {
   MonthlyGiftEnded,
   monthlyGiftEndedSubject,
+  monthlyGiftEndReasons,
   MonthlyPaymentFailed,
   monthlyPaymentFailedSubject,
   PaymentFailed,
@@ -46,7 +47,8 @@ const GiftChangedCauseSchema = z.object({
   at: z.iso.datetime({ offset: true }),
 })
 
-const PaymentFailedCauseSchema = z.object({ donationId: z.uuid() })
+/** `reason`: Stripe's message where it is meant for the payer (a card error), else null. */
+const PaymentFailedCauseSchema = z.object({ donationId: z.uuid(), reason: z.string().nullable() })
 const MonthlyPaymentFailedCauseSchema = z.object({
   planId: z.uuid(),
   invoiceId: z.string().min(1),
@@ -57,7 +59,7 @@ const MonthlyPaymentFailedCauseSchema = z.object({
 })
 const MonthlyGiftEndedCauseSchema = z.object({
   planId: z.uuid(),
-  why: z.enum(['payments_failed', 'cancelled']),
+  why: z.enum(monthlyGiftEndReasons),
   at: z.iso.datetime({ offset: true }),
 })
 
@@ -288,7 +290,6 @@ async function composePaymentFailed(exec: Executor, cause: z.infer<typeof Paymen
       currency: donations.currency,
       frequency: donations.frequency,
       createdAt: donations.createdAt,
-      failureReason: donations.failureReason,
       campaignTitle: campaigns.title,
       campaignSlug: campaigns.slug,
       ...partnerColumns,
@@ -305,7 +306,7 @@ async function composePaymentFailed(exec: Executor, cause: z.infer<typeof Paymen
     partner: partnerOf(gift),
     amount: formatMoneyWithCode(gift.chargedMinor, gift.currency),
     givenOn: giftDate(gift.partnerId, gift.partnerCountry, gift.createdAt),
-    reason: gift.failureReason,
+    reason: cause.reason,
     monthly: gift.frequency === 'monthly',
   }
   return { subject: paymentFailedSubject(props), element: createElement(PaymentFailed, props) }
@@ -316,7 +317,8 @@ async function readPlan(exec: Executor, planId: string) {
   const [plan] = await exec
     .select({
       currency: recurringPlans.currency,
-      donorName: sql<string>`(select ${donations.donorName} from ${donations} where ${donations.recurringPlanId} = ${recurringPlans.id} order by ${donations.installment} limit 1)`,
+      // As given with the first payment, at checkout.
+      donorName: sql<string>`(select ${donations.donorName} from ${donations} where ${donations.recurringPlanId} = ${recurringPlans.id} and ${donations.installment} = 1)`,
       campaignTitle: campaigns.title,
       campaignSlug: campaigns.slug,
       ...partnerColumns,

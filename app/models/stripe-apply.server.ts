@@ -68,19 +68,25 @@ async function applySession(tx: Executor, fiscalPartnerId: string, { session, pa
   } else if (paymentIntent?.status === 'processing') {
     await markProcessing(tx, donationId, new Date(at.getTime() + processingHoldMs))
   } else if (paymentIntent && (paymentIntent.status === 'requires_payment_method' || paymentIntent.status === 'canceled')) {
-    await failAfterCheckout(tx, donationId, paymentIntent.last_payment_error?.message ?? null)
+    await failAfterCheckout(tx, donationId, paymentIntent.last_payment_error, { tellDonor: true })
   }
 }
 
 /**
  * A gift whose payment failed after its checkout was complete (a bank debit): the donor left
- * believing it was on its way, so besides the gift ending, they are told, once.
+ * believing it was on its way, so besides the gift ending, they are told, once. The gift keeps
+ * Stripe's message for finance; the donor sees it only where Stripe meant it for the payer.
  */
-async function failAfterCheckout(tx: Executor, donationId: string, reason: string | null) {
-  // The reason is the bank's own words, or none: the notice quotes it as given.
-  const { applied } = await endCheckout(tx, donationId, { status: 'failed', reason, at: new Date() })
-  if (applied) await enqueuePaymentFailed(tx, donationId)
+async function failAfterCheckout(tx: Executor, donationId: string, error: Stripe.PaymentIntent.LastPaymentError | null, { tellDonor }: { tellDonor: boolean }) {
+  const { applied } = await endCheckout(tx, donationId, { status: 'failed', reason: error?.message ?? null, at: new Date() })
+  if (applied && tellDonor) await enqueuePaymentFailed(tx, { donationId, reason: payerMessage(error) })
 }
+
+/** Stripe's message for a failed payment when it is one for the payer: "For card errors, these messages can be shown to your users." */
+const payerMessage = (error: Stripe.PaymentIntent.LastPaymentError | null | undefined) => (error?.type === 'card_error' ? (error.message ?? null) : null)
+
+/** The subscription has ended at Stripe, whatever our copy of it says yet. */
+const endedAtStripe = (subscription: Stripe.Subscription | null) => subscription?.status === 'canceled' || subscription?.status === 'incomplete_expired'
 
 async function linkPlan(tx: Executor, planId: string, subscriptionId: string | null, customerId: string | null) {
   if (!subscriptionId) return
@@ -195,25 +201,28 @@ async function applyInvoice(tx: Executor, fiscalPartnerId: string, snapshot: Inv
   } else if (invoice.status === 'open' && invoice.attempt_count > 0 && snapshot.attempt?.status !== 'processing') {
     // Counted once per failed attempt, however many events show the invoice in this state.
     const failure = `Payment for invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`
-    const counted = await tx
+    const [counted] = await tx
       .update(recurringPlans)
       .set({ failedPaymentCount: sql`${recurringPlans.failedPaymentCount} + 1`, lastPaymentError: failure })
       .where(and(eq(recurringPlans.id, plan.id), sql`${recurringPlans.lastPaymentError} is distinct from ${failure}`))
-      .returning({ id: recurringPlans.id })
+      .returning({ status: recurringPlans.status })
+    // A notice that promises another try is wrong once the gift has ended, at Stripe or in our
+    // copy (read under the row lock the update took); the ended notice says it instead.
+    const stillGoing = !endedAtStripe(subscription) && counted?.status !== 'canceled' && counted?.status !== 'abandoned'
     if (invoice.billing_reason === 'subscription_create') {
       // The first payment was a bank debit that failed after the donor left checkout: the gift made
       // there ends as failed and its match hold goes back to the pledge now, not when the 10-day
       // hold lapses. If a retry is paid later, invoice.paid settles the same gift (settleDonation).
       const first = attemptFailed(snapshot) ? await firstInstallment(tx, plan.id) : undefined
-      if (first) await failAfterCheckout(tx, first.id, snapshot.attempt?.error ?? null)
-    } else if (counted.length > 0 && invoice.amount_due > 0 && plan.status !== 'canceled') {
-      // Told once per payment; not when the failure is first seen after the gift already ended.
+      if (first) await failAfterCheckout(tx, first.id, snapshot.attempt?.error ?? null, { tellDonor: stillGoing })
+    } else if (counted && stillGoing && invoice.amount_due > 0) {
+      // Once per payment, however many of Stripe's tries fail.
       await enqueueMonthlyPaymentFailed(tx, {
         planId: plan.id,
         invoiceId: invoice.id,
         amountMinor: invoice.amount_due,
         currency: invoice.currency.toUpperCase(),
-        reason: snapshot.attempt?.error ?? null,
+        reason: payerMessage(snapshot.attempt?.error),
         dueAt: fromUnix(invoice.created).toISOString(),
       })
     }

@@ -23,7 +23,7 @@ export interface InvoiceSnapshot {
    * An unpaid invoice's latest attempt, as its PaymentIntent shows it: `processing` is a bank
    * debit on its way, `requires_payment_method` or `canceled` a failure. Null when not attempted.
    */
-  attempt?: { status: Stripe.PaymentIntent.Status; error: string | null } | null
+  attempt?: { status: Stripe.PaymentIntent.Status; error: Stripe.PaymentIntent.LastPaymentError | null } | null
 }
 
 export interface SessionSnapshot {
@@ -86,7 +86,7 @@ export async function fetchInvoice(
   // An open invoice has one open payment, whose intent each retry reuses or replaces.
   const openIntentId = attempted ? id(payments?.data.find((p) => p.status === 'open' && p.payment.type === 'payment_intent')?.payment.payment_intent) : null
   const openIntent = openIntentId ? await stripe.paymentIntents.retrieve(openIntentId) : null
-  const attempt = openIntent ? { status: openIntent.status, error: openIntent.last_payment_error?.message ?? null } : null
+  const attempt = openIntent ? { status: openIntent.status, error: openIntent.last_payment_error } : null
   const snapshot: InvoiceSnapshot = { invoice, subscription, paymentIntentId, attempt }
   let charge: ChargeSnapshot | null = null
   if (options.withCharge !== false && paymentIntentId) {

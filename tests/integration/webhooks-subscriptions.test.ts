@@ -5,7 +5,6 @@ import { eq, sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { describe, expect, test } from 'vitest'
 import { db } from '#app/utils/db.server.ts'
-import { campaigns, matchPledges } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
 import { emailOutbox } from '#db/schema/ops.ts'
@@ -15,27 +14,9 @@ import { fetchInvoice, type InvoiceSnapshot, type SessionSnapshot, type Snapshot
 import { getStripe } from '#app/utils/stripe.server.ts'
 import { cancelSubscription, changeSubscriptionAmount, completeCheckout, failNextInvoice, payNextInvoice } from '#tests/mocks/stripe/simulate.ts'
 import { getFakeObject, takeEvents } from '#tests/mocks/stripe/state.ts'
-import { createCampaign, createCatalog, type PledgeOptions } from '#tests/factories.ts'
-import { donationOf, entriesOf, expectLedgerClean, matchOf, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
-import { deliver, deliverQueued, giveAndPay, startCheckout } from '#tests/support/webhooks.ts'
-
-const day = 86_400_000
-
-/** A campaign that runs long enough for several monthly payments to fall inside its window. */
-async function longCampaign(pledges: PledgeOptions[] = [{}]) {
-  await createCatalog()
-  const { campaign, pledges: rows } = await createCampaign({ pledges })
-  const endsAt = new Date(Date.now() + 120 * day)
-  await db.update(campaigns).set({ endsAt }).where(eq(campaigns.id, campaign.id))
-  await db.update(matchPledges).set({ endsAt }).where(eq(matchPledges.campaignId, campaign.id))
-  return { campaign, pledges: rows }
-}
-
-async function monthlyGift(slug: string, amountMinor = 2_000) {
-  const gift = await giveAndPay({ campaignSlug: slug, amountMinor, frequency: 'monthly' })
-  const [plan] = await db.select().from(recurringPlans)
-  return { ...gift, plan: plan! }
-}
+import { donationOf, entriesOf, expectLedgerClean, matchOf, outboxTemplates, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
+import { day, inMonths, longCampaign, monthlyGift } from '#tests/support/monthly.ts'
+import { deliver, deliverQueued, startCheckout } from '#tests/support/webhooks.ts'
 
 async function planOf(id: string) {
   const [plan] = await db.select().from(recurringPlans).where(eq(recurringPlans.id, id))
@@ -75,11 +56,6 @@ const asSessionOf = ({ session }: CheckoutObjects, invoice: InvoiceSnapshot): Sn
   session: { session: { ...session, payment_status: 'unpaid' }, paymentIntent: null, charge: null, invoice } as SessionSnapshot,
 })
 
-async function outboxTemplates() {
-  return (await db.select({ template: emailOutbox.template }).from(emailOutbox).orderBy(emailOutbox.id)).map((row) => row.template)
-}
-
-const inMonths = (n: number) => new Date(Date.now() + n * 30 * day + 60_000)
 
 describe('monthly gifts', () => {
   test('checkout + invoice.paid: the first payment settles the first gift and activates the plan', async () => {
@@ -196,7 +172,11 @@ describe('monthly gifts', () => {
     expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ reservedMinor: 2_000 })
 
     // invoice.payment_failed, checkout.session.async_payment_failed, and each seen again.
-    const failed = seen({ status: 'requires_payment_method', error: 'The account has insufficient funds.' })
+    // A bank's return is not a card error: Stripe's message is kept for finance, not shown to the donor.
+    const failed = seen({
+      status: 'requires_payment_method',
+      error: { type: 'invalid_request_error', code: 'payment_method_provider_decline', message: 'The account has insufficient funds.' },
+    })
     for (const _ of [1, 2]) {
       await apply({ kind: 'invoice', invoice: failed, charge: null })
       await apply(asSession(failed))
@@ -210,9 +190,11 @@ describe('monthly gifts', () => {
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 0, giftsCount: 0 })
     // The donor left checkout believing it was on its way: told once that it did not go through.
     expect(await outboxTemplates()).toEqual(['payment-failed'])
-    const { subject, text } = await renderEmail(db, 'payment-failed', { donationId: started.donationId })
+    const [queued] = await db.select().from(emailOutbox)
+    const { subject, text } = await renderEmail(db, queued!.template, queued!.props)
     expect(subject).toBe('The first payment of your monthly gift to Aftercare for Survivors of Trafficking in Thailand did not go through')
-    expect(text).toContain('The reason given was: “The account has insufficient funds.”')
+    expect(text).toContain('did not go through: the payment could not be collected.')
+    expect(text).not.toContain('insufficient funds')
     expect(text).toContain('Your monthly gift has not started.')
 
     // Stripe retries and the debit goes through: invoice.paid settles the same gift, matched from the free cap.
@@ -234,7 +216,7 @@ describe('monthly gifts', () => {
     const open = getFakeObject<Stripe.Subscription>(gift.subscriptionId!)!.latest_invoice as string
     const fetched = await fetchInvoice(getStripe('us'), open)
     // What the processor reads: the failed attempt, from the invoice's open payment.
-    expect(fetched.invoice.attempt).toEqual({ status: 'requires_payment_method', error: 'Your card has insufficient funds.' })
+    expect(fetched.invoice.attempt).toMatchObject({ status: 'requires_payment_method', error: { type: 'card_error', message: 'Your card has insufficient funds.' } })
     await db.transaction((tx) => applySnapshot(tx, 'us', { kind: 'invoice', ...fetched }))
     expect(await planOf(gift.plan.id)).toMatchObject({ failedPaymentCount: 1 })
     expect(await installments(gift.plan.id)).toHaveLength(1)

@@ -12,8 +12,8 @@ import {
   type DonationFieldErrors,
   type DonationFormValues,
 } from '#app/utils/donation-form.ts'
-import { giftAidAmountNotYetKnown, giftAidDeclaration, giftAidFooter, giftAidHeader } from '#app/utils/gift-aid.ts'
-import { currencies, currencyNames, formatMoney, isCurrency, type Currency } from '#app/utils/money.ts'
+import { giftAidAmountNotYetKnown, giftAidDeclaration, giftAidFooter, giftAidHeader, giftAidPartner } from '#app/utils/gift-aid.ts'
+import { currencies, currencyNames, formatMoney, grossUpForFee, isCurrency, type Currency, type FeeEstimate } from '#app/utils/money.ts'
 import { ErrorSummary, FieldError, fieldAria, fieldId } from './form-field.tsx'
 
 const form = 'donation'
@@ -28,9 +28,11 @@ export interface DonationFormProps {
   initialValues?: DonationFormValues
   /** The fiscal partners' legal names, for the "received by" choice. */
   partners: { id: string; legalName: string }[]
+  /** The fee "cover the fee" adds to a gift Gift Aid applies to, if the partner estimates one. */
+  giftAidFee: FeeEstimate | null
 }
 
-export function DonationForm({ currency: campaignCurrency, designations, defaultDesignationId, result, initialValues, partners }: DonationFormProps) {
+export function DonationForm({ currency: campaignCurrency, designations, defaultDesignationId, result, initialValues, partners, giftAidFee }: DonationFormProps) {
   const submitting = useNavigation().state === 'submitting'
   const [clientErrors, setClientErrors] = useState<DonationFieldErrors | null>(null)
   const values = result?.values ?? initialValues ?? {}
@@ -41,16 +43,20 @@ export function DonationForm({ currency: campaignCurrency, designations, default
   const customRadio = useRef<HTMLInputElement>(null)
   const formRef = useRef<HTMLFormElement>(null)
   // The Gift Aid sentence names the amount, as HMRC's model does and as it is stored (receipts.md
-  // UK-R3). Read from the fields once the script runs and whenever they change; before that (or
-  // without JavaScript) the sentence says "the amount chosen above", and the review page shows
-  // the declaration as recorded, amount and all, before the donor pays.
+  // UK-R3): the whole payment, a covered card fee included, worked out as checkout will. Read from
+  // the fields once the script runs and whenever they change; before that (or without JavaScript)
+  // the sentence says "the amount chosen above", and the review page shows the declaration as
+  // recorded, amount and all, before the donor pays.
   const [giftAidAmount, setGiftAidAmount] = useState<string | null>(null)
   const readGiftAidAmount = () => {
     if (!formRef.current) return
-    const minor = chosenAmountMinor(formValues(new FormData(formRef.current)), 'GBP')
-    setGiftAidAmount(minor === null ? null : formatMoney(minor, 'GBP'))
+    const fields = formValues(new FormData(formRef.current))
+    const { currency } = giftAidPartner
+    const chosen = chosenAmountMinor(fields, currency)
+    const paid = chosen !== null && fields.coverFee === 'on' && giftAidFee ? grossUpForFee(chosen, giftAidFee).chargedMinor : chosen
+    setGiftAidAmount(paid === null ? null : formatMoney(paid, currency))
   }
-  useEffect(readGiftAidAmount, [])
+  useEffect(readGiftAidAmount, [giftAidFee])
 
   // Move focus to the list of problems whenever a new set appears, so it is read out at once.
   const errorKey = Object.entries(errors).join('|')
@@ -72,7 +78,7 @@ export function DonationForm({ currency: campaignCurrency, designations, default
   const presetValue = values.customAmount ? 'custom' : (values.amountPreset ?? '5000')
   const aria = (field: keyof DonationFieldErrors, hint?: string) => fieldAria(form, field, errors, hint)
   const refused = (result?.status === 'refused' || result?.status === 'closed') && !submitting && !clientErrors
-  const ukCharity = partners.find((p) => p.id === 'uk')?.legalName ?? 'LIFT International UK'
+  const ukCharity = partners.find((p) => p.id === giftAidPartner.fiscalPartnerId)?.legalName ?? 'LIFT International UK'
 
   return (
     <Form ref={formRef} method="post" noValidate className="donation-form" onSubmit={onSubmit} onChange={readGiftAidAmount} aria-labelledby="donate-heading">

@@ -4,7 +4,8 @@
 // campaigns; drafts are for admins only.
 import { and, asc, eq, ne, sql } from 'drizzle-orm'
 import { db, getDatabaseUrl } from '#app/utils/db.server.ts'
-import { isCurrency, type Currency } from '#app/utils/money.ts'
+import { giftAidPartner } from '#app/utils/gift-aid.ts'
+import { isCurrency, type Currency, type FeeEstimate } from '#app/utils/money.ts'
 import { poolOf, type Db, type Executor } from '#db/client.ts'
 import { campaigns, designations, matchPledges } from '#db/schema/catalog.ts'
 import { campaignTotals } from '#db/schema/matching.ts'
@@ -68,7 +69,7 @@ export type LiveCampaign = Awaited<ReturnType<typeof getLiveCampaigns>>[number]
 // (docs/decisions/0006-campaign-page-single-statement.md). The four parts are independent
 // subqueries of that one statement. Column names are spelled out; nothing sums gifts.
 const campaignPageStatement = {
-  name: 'campaign_page_v3',
+  name: 'campaign_page_v4',
   text: `
     with campaign as (
       select c.id, c.slug, c.title, c.summary, c.story_markdown, c.currency, c.donor_target_minor,
@@ -89,6 +90,9 @@ const campaignPageStatement = {
          select id, name, description, sort_order from designations) d) as designations,
       (select coalesce(json_agg(f order by f.is_home desc, f.id), '[]') from (
          select id, legal_name as "legalName", is_home from fiscal_partners) f) as partners,
+      -- What "cover the fee" adds to a gift Gift Aid applies to, so the declaration names it.
+      (select json_build_object('percentBps', fe.percent_bps, 'fixedMinor', fe.fixed_minor)
+       from fiscal_partner_fees fe where fe.fiscal_partner_id = $2 and fe.currency = $3) as gift_aid_fee,
       (select coalesce(json_agg(s order by s."settledAt" desc), '[]') from (
          -- Anonymous gifts never select the name at all. A gift refunded or lost in full no
          -- longer supports the campaign.
@@ -120,13 +124,17 @@ interface CampaignPageRow {
   pledges: { id: number; partnerName: string; capMinor: number; matchedMinor: number; ratioNum: number; ratioDen: number }[]
   designations: DesignationOption[]
   partners: { id: string; legalName: string }[]
+  gift_aid_fee: FeeEstimate | null
   /** settledAt is JSON text here. */
   supporters: { name: string | null; amountMinor: number; currency: string; settledAt: string }[]
 }
 
 /** Everything a campaign page shows, or null for an unknown or draft slug. */
 export async function getCampaignPage(slug: string, database: Db = db) {
-  const { rows } = await poolOf(database).query<CampaignPageRow>({ ...campaignPageStatement, values: [slug] })
+  const { rows } = await poolOf(database).query<CampaignPageRow>({
+    ...campaignPageStatement,
+    values: [slug, giftAidPartner.fiscalPartnerId, giftAidPartner.currency],
+  })
   const row = rows[0]
   if (!row) return null
   return {
@@ -149,6 +157,7 @@ export async function getCampaignPage(slug: string, database: Db = db) {
     pledges: row.pledges,
     designations: row.designations.map(({ id, name, description }) => ({ id, name, description })),
     partners: row.partners.map(({ id, legalName }) => ({ id, legalName })),
+    giftAidFee: row.gift_aid_fee,
     supporters: row.supporters.map(
       (gift): Supporter => ({
         displayName: gift.name === null ? 'Anonymous' : publicName(gift.name),

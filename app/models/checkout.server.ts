@@ -9,7 +9,7 @@ import type { DonationFormValues } from '#app/utils/donation-form.ts'
 import { choosePartner, type PartnerChoice } from '#app/utils/fiscal-partner-choice.ts'
 import { db } from '#app/utils/db.server.ts'
 import { getAppUrl } from '#app/utils/env.server.ts'
-import { giftAidDeclaration, giftAidWordingVersion } from '#app/utils/gift-aid.ts'
+import { giftAidApplies, giftAidDeclaration, giftAidWordingVersion } from '#app/utils/gift-aid.ts'
 import { convertMinor, donationLimits, formatMoney, grossUpForFee, type Currency } from '#app/utils/money.ts'
 import { newResumeToken, tokenMatches } from '#app/utils/resume-cookie.server.ts'
 import { getStripe } from '#app/utils/stripe.server.ts'
@@ -96,7 +96,7 @@ export async function createCheckout(request: CheckoutRequest): Promise<Checkout
   const pricing = await priceGift(request)
   const [partner] = await db.select({ legalName: fiscalPartners.legalName }).from(fiscalPartners).where(eq(fiscalPartners.id, pricing.fiscalPartnerId))
   if (!partner) return { ok: false, status: 409, error: 'Gifts from your country cannot be received right now.' }
-  if (request.giftAid && (pricing.fiscalPartnerId !== 'uk' || request.currency !== 'GBP')) {
+  if (request.giftAid && !giftAidApplies(pricing.fiscalPartnerId, request.currency)) {
     return { ok: false, status: 400, field: 'giftAid', error: 'Gift Aid applies to gifts in pounds to LIFT International UK.' }
   }
   const rate = request.currency === campaign.currency ? '1' : await tableRate(db, request.currency, campaign.currency, now)
@@ -144,7 +144,7 @@ export async function createCheckout(request: CheckoutRequest): Promise<Checkout
         fiscalPartnerId: pricing.fiscalPartnerId,
         scope,
         wordingVersion: giftAidWordingVersion,
-        wordingText: giftAidDeclaration({ scope, amount: formatMoney(pricing.amountMinor, request.currency), charity: partner.legalName }),
+        wordingText: giftAidDeclaration({ scope, amount: formatMoney(pricing.chargedMinor, request.currency), charity: partner.legalName }),
         ...request.giftAid,
         declaredAt: now,
       })

@@ -46,7 +46,7 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
     resumeId ? getResumeValues(resumeId, await resumeTokenFor(request, resumeId), slug) : null,
   ])
   if (!page) notFound()
-  const { campaign, pledges, designations, supporters, partners } = page
+  const { campaign, pledges, designations, supporters, partners, giftAidFee } = page
   const now = new Date()
   return {
     campaign: {
@@ -66,6 +66,7 @@ export async function loader({ params, request }: LoaderFunctionArgs) {
     openForGifts: isOpenForGifts(campaign, now),
     designations,
     partners,
+    giftAidFee,
     initialValues: initialValues ?? undefined,
     supporters: supporters.map((s) => ({
       name: s.displayName,
@@ -127,7 +128,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 }
 
 export default function CampaignPage() {
-  const { campaign, storyHtml, progress, pledges, timeLeft, openForGifts, designations, supporters, partners, initialValues } = useLoaderData<typeof loader>()
+  const { campaign, storyHtml, progress, pledges, timeLeft, openForGifts, designations, supporters, partners, giftAidFee, initialValues } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const ended = campaign.status === 'closed' || timeLeft.state === 'ended'
   return (
@@ -176,6 +177,7 @@ export default function CampaignPage() {
               result={result}
               initialValues={initialValues}
               partners={partners}
+              giftAidFee={giftAidFee}
             />
           ) : (
             <div className="ended">

@@ -4,7 +4,7 @@
 // keyed by them so each message lands next to its input.
 import { z } from 'zod'
 import { choosePartner } from './fiscal-partner-choice.ts'
-import { normalisePostcode } from './gift-aid.ts'
+import { giftAidApplies, normalisePostcode } from './gift-aid.ts'
 import { currencies, donationLimits, formatMoney, isCurrency, parseAmount, type Currency } from './money.ts'
 
 /** Preset amounts in minor units; the same figures read naturally in all three currencies. */
@@ -164,8 +164,7 @@ export function createDonationFormSchema(options: { designationIds: readonly str
         }
         if (raw.giftAid) {
           const partner = typeof raw.country === 'string' ? choosePartner(raw.country, raw.partner ?? 'auto').partnerId : null
-          const gbp = raw.currency === 'GBP'
-          if (partner !== 'uk' || !gbp) {
+          if (!partner || typeof raw.currency !== 'string' || !giftAidApplies(partner, raw.currency)) {
             ctx.addIssue({ code: 'custom', path: ['giftAid'], message: 'Gift Aid applies to gifts in pounds (GBP) received by LIFT International UK.' })
           }
           const required: [keyof typeof raw, string][] = [

@@ -2,6 +2,13 @@
 // each declaration exactly as the donor saw it. Pure and browser-safe: the form shows the same text.
 export const giftAidWordingVersion = 'hmrc-model-2015-10-21'
 
+/** Gift Aid is claimed by the UK partner, on gifts to it in pounds (receipts.md §2). */
+export const giftAidPartner = { fiscalPartnerId: 'uk', currency: 'GBP' } as const
+
+export function giftAidApplies(fiscalPartnerId: string, currency: string): boolean {
+  return fiscalPartnerId === giftAidPartner.fiscalPartnerId && currency === giftAidPartner.currency
+}
+
 export const giftAidHeader =
   'Boost your donation by 25p of Gift Aid for every £1 you donate. Gift Aid is reclaimed by the charity from the tax you pay for the current tax year. Your address is needed to identify you as a current UK taxpayer. In order to Gift Aid your donation you must tick the box below:'
 
@@ -12,7 +19,10 @@ export const giftAidHeader =
  */
 export const giftAidAmountNotYetKnown = 'the amount chosen above'
 
-/** The declaration sentence: a single gift, or this and future/past gifts (monthly giving). */
+/**
+ * The declaration sentence: a single gift, or this and future/past gifts (monthly giving). `amount`
+ * is the whole payment: a card fee the donor chooses to cover is part of their gift.
+ */
 export function giftAidDeclaration({ scope, amount, charity }: { scope: 'single' | 'enduring'; amount: string; charity: string }): string {
   return scope === 'single'
     ? `I want to Gift Aid my donation of ${amount} to ${charity}. I am a UK taxpayer and understand that if I pay less Income Tax and/or Capital Gains Tax in the current tax year than the amount of Gift Aid claimed on all my donations it is my responsibility to pay any difference.`

@@ -102,7 +102,7 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
     await close()
   })
 
-  test.each([true, false])('Gift Aid (JavaScript: %s): the declaration shown for the frequency chosen is the one recorded', async (javaScript) => {
+  test.each([true, false])('Gift Aid (JavaScript: %s): the declaration shown for the frequency chosen, fee covered, is the one recorded', async (javaScript) => {
     const tab = await openPage(browser, campaignUrl(), { javaScript })
     const { page, errors, close } = tab
     if (javaScript) await waitForHydration(page)
@@ -112,6 +112,9 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
     await page.getByLabel('Email').fill(`mary.seacole.${javaScript}.e2e@example.org`)
     await page.getByLabel('Country').selectOption('GB')
     await page.getByLabel('Monthly').check()
+    // The fee the donor covers is part of their gift, so the declaration names the whole payment:
+    // £25.00 with the UK partner's 1.5% + 20p is £25.58.
+    await page.getByLabel(/^Cover the card fee/).check()
     await page.locator('input[name="giftAid"]').check()
     for (const [label, value] of [['First name', 'Mary'], ['Surname', 'Seacole'], ['House name or number', '14'], ['Home address', 'Soho Square, London'], ['Postcode', 'W1D 3QG']]) {
       await page.getByLabel(label!, { exact: true }).fill(value!)
@@ -121,7 +124,7 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
     const sentence = await shown.innerText()
     const enduring = 'and any donations I make in the future or have made in the past 4 years to LIFT International UK.'
     // With the script the amount is read as it is typed; without, the review page shows it before payment.
-    expect(sentence).toContain(javaScript ? `I want to Gift Aid my donation of £25.00 ${enduring}` : `I want to Gift Aid my donation of the amount chosen above ${enduring}`)
+    expect(sentence).toContain(javaScript ? `I want to Gift Aid my donation of £25.58 ${enduring}` : `I want to Gift Aid my donation of the amount chosen above ${enduring}`)
 
     await go(tab, () => page.getByRole('button', { name: 'Continue to payment' }).click(), /\/review$/)
     const donationId = /\/donations\/([0-9a-f-]{36})\/review$/.exec(page.url())![1]!
@@ -132,7 +135,7 @@ describe.skipIf(!app)('giving through the sandbox checkout', () => {
       expect(rows).toHaveLength(1)
       expect(await page.locator('.review__gift-aid blockquote').innerText()).toBe(rows[0]!.wording_text)
       if (javaScript) expect(rows[0]!.wording_text).toBe(sentence)
-      else expect(rows[0]!.wording_text).toBe(sentence.replace('the amount chosen above', '£25.00'))
+      else expect(rows[0]!.wording_text).toBe(sentence.replace('the amount chosen above', '£25.58'))
     } finally {
       await database.end()
     }

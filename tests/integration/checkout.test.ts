@@ -2,12 +2,13 @@
 // the fake Stripe's own records and the request on the wire), which fiscal partner takes the gift,
 // the exact cover-the-fee gross-up, the match reserved before paying (and freed when the checkout
 // ends without money), and Gift Aid declarations stored as given.
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { http, HttpResponse } from 'msw'
 import { beforeEach, describe, expect, test } from 'vitest'
 import { createCheckout, priceGift } from '#app/models/checkout.server.ts'
 import { releaseExpiredReservations } from '#app/models/matching.server.ts'
 import { db } from '#app/utils/db.server.ts'
+import { donations } from '#db/schema/giving.ts'
 import { seedCatalog } from '#db/seed.ts'
 import {
   deliverWebhooks,
@@ -320,6 +321,15 @@ describe('Gift Aid', () => {
     expect(declaredAt).toBeLessThanOrEqual(after)
     // The review page shows the declaration as recorded, before the donor pays.
     expect(await review(donationId)).toMatchObject({ giftAidWording: declaration!.wording_text, partner: 'LIFT International UK' })
+  })
+
+  test('a donor who covers the card fee declares Gift Aid on the whole payment, which is their gift', async () => {
+    const donationId = await give({ ...giftAid, coverFee: 'on' })
+    const [gift] = await db.select({ amountMinor: donations.amountMinor, chargedMinor: donations.chargedMinor }).from(donations).where(eq(donations.id, donationId))
+    // £50.00 with the UK partner's 1.5% + 20p covered is £50.96 (1.5% of £50.96 rounds to 76p, plus 20p).
+    expect(gift).toEqual({ amountMinor: 5_000, chargedMinor: 5_096 })
+    const [declaration] = await declarations()
+    expect(declaration!.wording_text).toMatch(/^I want to Gift Aid my donation of £50\.96 to LIFT International UK\. /)
   })
 
   test('a monthly donor declares for this and future gifts', async () => {

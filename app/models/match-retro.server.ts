@@ -8,7 +8,7 @@ import type { Executor } from '#db/client.ts'
 import { donations } from '#db/schema/giving.ts'
 import { allocateMatch, proportionalKeep } from './match-rules.ts'
 import { giftTerms, money } from './match-settle.server.ts'
-import { giftColumns, giftMatches, hasFreeCap, lockPledges, pledgeStates, recordEarnedMatch, recordMatch, setShortfall, type Gift, type Pledge } from './match-store.server.ts'
+import { couldUseFreeCap, giftColumns, giftMatches, hasFreeCap, lockPledges, pledgeStates, recordEarnedMatch, recordMatch, setShortfall, type Gift, type Pledge } from './match-store.server.ts'
 import { addToTotals } from './totals.server.ts'
 
 /**
@@ -69,7 +69,8 @@ export async function restoreMatchable(
 }
 
 /**
- * Offers free cap to settled gifts left short, oldest first. Gifts another transaction is changing
+ * Offers free cap to settled gifts left short that a pledge with room covers, oldest first, 200 at
+ * a time (the sweeper takes the next ones on its next pass). Gifts another transaction is changing
  * right now are skipped (SKIP LOCKED) rather than waited for, which would invert the lock order;
  * the sweeper offers them cap again later.
  */
@@ -83,7 +84,9 @@ export async function matchRetrospectively(
   const waiting = (await tx
     .select(giftColumns)
     .from(donations)
-    .where(and(eq(donations.campaignId, campaignId), eq(donations.status, 'succeeded'), sql`${donations.matchShortfallMinor} > 0`))
+    .where(
+      and(eq(donations.campaignId, campaignId), eq(donations.status, 'succeeded'), sql`${donations.matchShortfallMinor} > 0`, couldUseFreeCap(pledges)),
+    )
     .orderBy(donations.settledAt, donations.id)
     .limit(200)
     .for('update', { skipLocked: true })) as Gift[]

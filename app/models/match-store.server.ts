@@ -1,6 +1,6 @@
 // Rows behind the matching engine: pledges read under lock, gifts, per-donor counters, and the
 // one place a match row and its ledger entry are written together.
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '#db/client.ts'
 import { matchPledges, partnerOrganisations } from '#db/schema/catalog.ts'
 import { donations } from '#db/schema/giving.ts'
@@ -75,6 +75,26 @@ export function capRoom(pledge: Pledge): number {
 /** Cap a gift waiting for it could be given now: unlocked, not closed, with room left. */
 export function hasFreeCap(pledge: Pledge): boolean {
   return !isLocked(pledge) && !pledge.closedAt && capRoom(pledge) > 0
+}
+
+/**
+ * Waiting gifts that at least one pledge with free cap could match: `ineligibility` (match-rules.ts)
+ * as SQL, so that a catch-up pass does not spend its page of oldest gifts on ones no open pledge
+ * covers (gifts to a designation whose own pledge is still full would otherwise fill every page,
+ * and newer gifts another pledge covers would wait for ever). It only narrows what is looked at:
+ * allocateMatch still decides, and a test checks the two agree.
+ */
+export function couldUseFreeCap(pledges: Pledge[]): SQL | undefined {
+  return or(
+    ...pledges.filter(hasFreeCap).map((pledge) =>
+      and(
+        gte(donations.createdAt, pledge.startsAt),
+        lt(donations.createdAt, pledge.endsAt),
+        pledge.designationIds ? inArray(donations.designationId, pledge.designationIds) : undefined,
+        pledge.matchedInstallments === null ? undefined : lte(donations.installment, pledge.matchedInstallments),
+      ),
+    ),
+  )
 }
 
 export const giftColumns = {

@@ -264,7 +264,7 @@ export async function releaseExpiredReservations(
  * can also grow (a partner raises its pledge): the sweeper runs this, so a gift passed over once
  * is offered the cap again within a sweep. The pledges are read without locks first: a campaign
  * whose waiting gifts have no free cap to hope for (the usual case) takes no lock at all. Like
- * every catch-up pass, it looks at the 200 oldest waiting gifts.
+ * every catch-up pass, it looks at the 200 oldest waiting gifts a pledge with free cap covers.
  */
 export async function offerFreeCap(db: Db, at = new Date()): Promise<number> {
   const waiting = await db

@@ -3,14 +3,15 @@
 // another currency, explainMatch, and totals checked against the ledger.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { describe, expect, test } from 'vitest'
 import { endCheckout, markProcessing } from '#app/models/gift-events.server.ts'
 import { checkLedger } from '#app/models/ledger-check.server.ts'
 import { explainMatch } from '#app/models/match-explain.server.ts'
 import { giftEntry } from '#app/models/ledger.server.ts'
-import { planFastSettlement, settleFast } from '#app/models/match-settle.server.ts'
-import { readPledges } from '#app/models/match-store.server.ts'
+import { giftTerms, planFastSettlement, settleFast } from '#app/models/match-settle.server.ts'
+import { couldUseFreeCap, giftColumns, hasFreeCap, readPledges, type Gift } from '#app/models/match-store.server.ts'
+import { ineligibility } from '#app/models/match-rules.ts'
 import { matchRetrospectively } from '#app/models/match-retro.server.ts'
 import { lockPledges } from '#app/models/match-store.server.ts'
 import { closePledge, offerFreeCap, previewMatch, releaseExpiredReservations, releaseReservations } from '#app/models/matching.server.ts'
@@ -521,6 +522,62 @@ describe('refunds and disputes reverse the match; freed cap goes to older gifts 
     expect(await countRows('ledger_entries')).toBe(entries)
     expect(await explain(disputed.id)).toMatch(/Reversed \$60\.00 of One Day's Wages's match: dispute-lost took/)
     await expectLedgerClean()
+  })
+})
+
+describe('catch-up passes look past gifts no open pledge covers', () => {
+  test('freed cap reaches a newer gift its pledge covers, past more older gifts than one pass takes, all waiting for another pledge', async () => {
+    const { campaign, pledges } = await campaignWith([{ capMinor: 1_000, designationIds: ['love-packs'] }, { capMinor: 1_000 }])
+    const packs = await give(campaign.id, 1_000, { designationId: 'love-packs', settledAt: at(1) })
+    await give(campaign.id, 1_000, { settledAt: at(2) })
+    // Both caps are full: 210 Survivor Fund gifts wait for the general pledge, then a Love Packs gift.
+    for (let i = 0; i < 210; i++) await give(campaign.id, 100, { settledAt: at(3 + i / 100) })
+    const waiting = await give(campaign.id, 500, { designationId: 'love-packs', settledAt: at(10) })
+    expect(await donationOf(waiting.id)).toMatchObject({ matchShortfallMinor: 500 })
+
+    // The Love Packs pledge's cap frees up: only Love Packs gifts can use it, however many older gifts wait.
+    await refund(packs.id, refundFacts('re_packs', 1_000))
+    expect(await matchOf(waiting.id, pledges[0]!.id)).toBe(500)
+    expect(await pledgeOf(pledges[0]!.id)).toMatchObject({ matchedMinor: 500 })
+    const { rows } = await db.execute<{ n: number }>(sql`select count(*)::int as n from donations where match_shortfall_minor > 0`)
+    expect(rows[0]!.n).toBe(210)
+    await expectLedgerClean()
+  })
+
+  test('the SQL that narrows a pass agrees with the matching rules, gift by gift', async () => {
+    const now = Date.now()
+    const { campaign } = await campaignWith([
+      { capMinor: 5_000, designationIds: ['love-packs'], startsAt: new Date(now - 10 * day), endsAt: new Date(now + day) },
+      { capMinor: 5_000, matchedInstallments: 2, startsAt: new Date(now - 5 * day), endsAt: new Date(now - day) },
+      // Covers no designation at all; and a challenge still locked, which has no cap to give yet.
+      { capMinor: 5_000, designationIds: [] },
+      { capMinor: 5_000, unlockMinDonors: 1_000 },
+    ])
+    const donor = await createDonor()
+    // A monthly plan of its own for each later payment: one payment per number per plan.
+    const planFor = async (designationId: string) =>
+      (await db.insert(recurringPlans).values({ campaignId: campaign.id, donorId: donor.id, fiscalPartnerId: 'us', designationId, amountMinor: 100, chargedMinor: 100, currency: 'USD' }).returning({ id: recurringPlans.id }))[0]!.id
+    for (const designationId of ['love-packs', 'survivor-fund']) {
+      for (const daysAgo of [20, 7, 3, 0.5]) {
+        for (const installment of [1, 2, 3]) {
+          const gift = await createDonation({ campaignId: campaign.id, donorId: donor.id, designationId, createdAt: new Date(now - daysAgo * day) })
+          await db
+            .update(donations)
+            .set({ status: 'succeeded', settledAt: new Date(now), matchShortfallMinor: 100, installment, recurringPlanId: installment > 1 ? await planFor(designationId) : null })
+            .where(eq(donations.id, gift.id))
+        }
+      }
+    }
+    const pledges = await readPledges(db, campaign.id)
+    const narrowed = new Set(
+      (await db.select({ id: donations.id }).from(donations).where(and(eq(donations.campaignId, campaign.id), couldUseFreeCap(pledges)))).map((r) => r.id),
+    )
+    const gifts = (await db.select(giftColumns).from(donations).where(eq(donations.campaignId, campaign.id))) as Gift[]
+    const byRules = gifts.map((gift) => [gift.id, pledges.some((p) => hasFreeCap(p) && ineligibility(p, giftTerms(gift)) === null)] as const)
+    expect(gifts.map((gift) => [gift.id, narrowed.has(gift.id)])).toEqual(byRules)
+    // Neither side trivially all or nothing: the Love Packs pledge could take 9 of the 24 gifts, the
+    // first-two-payments pledge 4, two of them the same.
+    expect(byRules.filter(([, could]) => could)).toHaveLength(11)
   })
 })
 

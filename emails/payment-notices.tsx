@@ -41,6 +41,14 @@ function Notice({ frame, preview, children }: { frame: NoticeFrame; preview: str
   )
 }
 
+/** The donor and campaign the previews below are written for. */
+const previewFrame = {
+  donorName: 'Ada Lovelace',
+  campaignTitle: 'Aftercare for Survivors of Trafficking in Thailand',
+  campaignUrl: 'http://localhost:3000/campaigns/aftercare-thailand',
+  partner: { legalName: 'LIFT International', country: 'US', charityNumber: null },
+} satisfies NoticeFrame
+
 /** A gift whose payment (a bank debit, still being collected when the donor left checkout) failed. */
 export interface PaymentFailedProps extends NoticeFrame {
   /** What the donor meant to pay, formatted with its ISO code. */
@@ -76,10 +84,7 @@ export function PaymentFailed(props: PaymentFailedProps) {
 }
 
 PaymentFailed.PreviewProps = {
-  donorName: 'Ada Lovelace',
-  campaignTitle: 'Aftercare for Survivors of Trafficking in Thailand',
-  campaignUrl: 'http://localhost:3000/campaigns/aftercare-thailand',
-  partner: { legalName: 'LIFT International', country: 'US', charityNumber: null },
+  ...previewFrame,
   amount: '$50.00 USD',
   givenOn: 'March 12, 2026 (EDT)',
   reason: 'The account has insufficient funds.',
@@ -113,10 +118,7 @@ export function MonthlyPaymentFailed(props: MonthlyPaymentFailedProps) {
 }
 
 MonthlyPaymentFailed.PreviewProps = {
-  donorName: 'Ada Lovelace',
-  campaignTitle: 'Aftercare for Survivors of Trafficking in Thailand',
-  campaignUrl: 'http://localhost:3000/campaigns/aftercare-thailand',
-  partner: { legalName: 'LIFT International', country: 'US', charityNumber: null },
+  ...previewFrame,
   amount: '$20.00 USD',
   dueOn: 'April 12, 2026 (EDT)',
   reason: 'Your card has insufficient funds.',
@@ -155,10 +157,7 @@ export function MonthlyGiftEnded(props: MonthlyGiftEndedProps) {
 }
 
 MonthlyGiftEnded.PreviewProps = {
-  donorName: 'Ada Lovelace',
-  campaignTitle: 'Aftercare for Survivors of Trafficking in Thailand',
-  campaignUrl: 'http://localhost:3000/campaigns/aftercare-thailand',
-  partner: { legalName: 'LIFT International', country: 'US', charityNumber: null },
+  ...previewFrame,
   endedOn: 'June 12, 2026 (EDT)',
   why: 'payments_failed',
   payments: 3,

@@ -242,8 +242,8 @@ export function giftEntry(gift: GiftEntry): EntryInput {
 /**
  * Money leaving (or returning) because of a refund, a refund's failure, or a dispute's withdrawal
  * or reinstatement. The fund moves by the gift's recorded rate; Stripe's balance by what it
- * actually settled; the difference is realised exchange. Fees on it (a dispute fee) are
- * unrestricted's.
+ * actually settled; the difference is realised exchange. A fee returned with a refund goes back
+ * to the fund that bore the gift's fee; a dispute fee is unrestricted's.
  */
 export function postChargeAdjustment(
   tx: Executor,
@@ -273,7 +273,9 @@ export function postChargeAdjustment(
     metadata: adjustment.metadata,
     postings: [
       { account: accounts.fund(adjustment.designationId, part), amountMinor: adjustment.atGiftRateMinor },
-      { account: accounts.unrestrictedFees, amountMinor: balance.feeMinor },
+      // A fee Stripe returns with a refund goes back to whoever bore the gift's fee, so restricted
+      // money never becomes unrestricted; a dispute's fee is a new cost, unrestricted's.
+      { account: part === 'refunds' ? accounts.fund(adjustment.feeDesignationId, 'fees') : accounts.unrestrictedFees, amountMinor: balance.feeMinor },
       { account: accounts.stripe, amountMinor: balance.netMinor },
       // amount = net + fee, so this is what is left to balance: the exchange difference.
       { account: accounts.fx, amountMinor: -(adjustment.atGiftRateMinor + balance.amountMinor) },

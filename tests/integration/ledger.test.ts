@@ -104,6 +104,23 @@ describe('postings per event', () => {
     expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 7_500 })
   })
 
+  test('a card fee Stripe returns with a refund goes back to the fund that bore it, not to unrestricted', async () => {
+    const { campaign } = await setup({ pledges: [] })
+    const donation = await createDonation({ campaignId: campaign.id, amountMinor: 10_000, designationId: 'love-packs' })
+    await settle(donation.id, 10_000, { feeMinor: 320 })
+    const facts = refundFacts('re_fee_back', 10_000, { balanceId: 'txn_re_fee_back' })
+    await refund(donation.id, { ...facts, balance: { ...facts.balance, feeMinor: -320, netMinor: -9_680 } })
+    expect(await postingsOf((await entryBy('refund', 'txn_re_fee_back'))!.id)).toEqual({
+      'assets:stripe': -9_680,
+      'funds:love-packs:fees': -320,
+      'funds:love-packs:refunds': 10_000,
+    })
+    // Nothing left anywhere: the designation is whole again and unrestricted never received it.
+    const balances = Object.fromEntries((await getDesignationBalances(db)).map((d) => [d.designationId, d.balanceMinor]))
+    expect(balances['love-packs'] ?? 0).toBe(0)
+    expect(balances.unrestricted ?? 0).toBe(0)
+  })
+
   test('a cross-currency refund: the fund moves at the gift’s recorded rate, Stripe as settled, the difference to unrestricted fx', async () => {
     const { campaign } = await setup({ pledges: [] })
     // A $100 gift from an American to the UK partner, settled in pounds at 0.79.

@@ -107,8 +107,13 @@ async function donationForCharge(tx: Executor, snapshot: ChargeSnapshot): Promis
     .from(donations)
     .where(sql`${donations.chargeId} = ${snapshot.charge.id} or ${donations.paymentIntentId} = ${snapshot.paymentIntent?.id ?? null}`)
   if (known) return known.id
+  // Named in the intent, but only if it is ours: another install sharing the Stripe account (a
+  // staging site) writes the same metadata, and its money must reach suspense, not fail for ever.
   const fromIntent = snapshot.paymentIntent?.metadata?.donation_id
-  if (fromIntent && uuid.test(fromIntent)) return fromIntent
+  if (fromIntent && uuid.test(fromIntent)) {
+    const [named] = await tx.select({ id: donations.id }).from(donations).where(eq(donations.id, fromIntent))
+    if (named) return named.id
+  }
   if (snapshot.invoice) return installmentDonation(tx, snapshot.invoice)
   return null
 }

@@ -14,7 +14,7 @@ import { donations } from '#db/schema/giving.ts'
 import { matchReservations } from '#db/schema/matching.ts'
 import { payouts } from '#db/schema/ops.ts'
 import { completeCheckout, createPayout, expireCheckout, openDispute, payNextInvoice, refundCharge, settleAsyncPayment } from '#tests/mocks/stripe/simulate.ts'
-import { getFakeObject } from '#tests/mocks/stripe/state.ts'
+import { getFakeObject, takeEvents } from '#tests/mocks/stripe/state.ts'
 import { createCampaign, createCatalog } from '#tests/factories.ts'
 import { donationOf, entriesOf, entryBy, expectLedgerClean, matchOf, pledgeOf, postingsOf, totalsOf } from '#tests/gifts.ts'
 import { accountBalances, balanceOf, deliver, deliverQueued, giveAndPay, startCheckout, stripeIdsOf } from '#tests/support/webhooks.ts'
@@ -252,6 +252,24 @@ describe('money this platform did not ask for still reaches the books', () => {
     await deliverQueued('us')
     // Delivered again: each a duplicate in the inbox, and the books unchanged.
     await deliver(events, 'us')
+    const net = balanceOf(stripeIdsOf(session.id).chargeId!).net
+    expect(await accountBalances()).toEqual({ 'us USD assets:stripe': net, 'us USD suspense': -net })
+  })
+
+  test('a charge naming a donation this install does not have (another site on the same account) is parked in suspense', async () => {
+    await campaign()
+    const session = await getStripe('us').checkout.sessions.create({
+      mode: 'payment',
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 3_000, product_data: { name: 'A gift on the staging site' } } }],
+      payment_intent_data: { metadata: { donation_id: '00000000-0000-4000-8000-000000000000' } },
+      success_url: 'https://staging.example.org/thanks',
+      expires_at: Math.floor(Date.now() / 1000) + 3_600,
+    })
+    completeCheckout(session.id, { outcome: 'paid' })
+    const delivered = await deliver(takeEvents('us'), 'us')
+    expect(delivered.every((d) => d.status === 200)).toBe(true)
+    const { rows } = await db.execute<{ n: number }>(sql`select count(*)::int as n from stripe_events where processed_at is null`)
+    expect(rows[0]!.n).toBe(0)
     const net = balanceOf(stripeIdsOf(session.id).chargeId!).net
     expect(await accountBalances()).toEqual({ 'us USD assets:stripe': net, 'us USD suspense': -net })
   })

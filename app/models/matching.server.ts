@@ -316,7 +316,11 @@ export async function closePledge(tx: Executor, { pledgeId, at }: { pledgeId: nu
   const pledge = pledges.find((p) => p.id === pledgeId)!
   if (pledge.closedAt) return { leftoverMinor: pledge.leftoverMinor ?? 0 }
   await expireStale(tx, [pledge], null)
-  await matchRetrospectively(tx, pledges, { campaignId: row.campaignId, cause: `close:${pledgeId}`, at })
+  // The leftover is fixed at close, so every waiting gift the cap can serve is served first, not
+  // only one pass's 200: passes repeat while they match something and cap remains.
+  while (hasFreeCap(pledge) && (await matchRetrospectively(tx, pledges, { campaignId: row.campaignId, cause: `close:${pledgeId}`, at })) > 0) {
+    // each pass takes the oldest gifts still waiting
+  }
   const leftover = capRoom(pledge)
   if (pledge.leftoverPolicy === 'donate' && leftover > 0 && !isLocked(pledge)) {
     await recordMatch(tx, {

@@ -627,6 +627,19 @@ describe('closing a pledge', () => {
     await expectLedgerClean()
   })
 
+  test("closing serves every waiting gift the cap can, past one pass's 200, before the leftover is fixed", async () => {
+    const { campaign, pledges } = await campaignWith([{ capMinor: 100_000, leftoverPolicy: 'donate' }])
+    // An open checkout holds the whole cap, so 205 paid gifts are left waiting for it.
+    await reserve((await createDonation({ campaignId: campaign.id, amountMinor: 100_000 })).id)
+    for (let i = 0; i < 205; i++) await give(campaign.id, 100, { settledAt: at(1 + i / 100) })
+    const result = await db.transaction((tx) => closePledge(tx, { pledgeId: pledges[0]!.id, at: new Date() }))
+    expect(result).toEqual({ leftoverMinor: 100_000 - 205 * 100 })
+    const { rows } = await db.execute<{ n: number }>(sql`select count(*)::int as n from donations where match_shortfall_minor > 0`)
+    expect(rows[0]!.n).toBe(0)
+    expect(await totalsOf(campaign.id)).toMatchObject({ raisedGiftsMinor: 20_500, matchedMinor: 100_000 })
+    await expectLedgerClean()
+  })
+
   test("'donate' on a challenge that never unlocked: nothing was owed, so nothing is booked", async () => {
     const { campaign, pledges } = await campaignWith([{ capMinor: 10_000, leftoverPolicy: 'donate', unlockMinRaisedMinor: 20_000 }])
     await give(campaign.id, 4_000)

@@ -69,27 +69,55 @@ export async function restoreMatchable(
 }
 
 /**
- * Offers free cap to settled gifts left short that a pledge with room covers, oldest first, 200 at
- * a time (the sweeper takes the next ones on its next pass). Gifts another transaction is changing
+ * Offers free cap to settled gifts left short that a pledge with room covers, oldest first, one
+ * page of 200 (the sweeper walks the rest). Gifts another transaction is changing
  * right now are skipped (SKIP LOCKED) rather than waited for, which would invert the lock order;
  * the sweeper offers them cap again later.
  */
 export async function matchRetrospectively(
   tx: Executor,
   pledges: Pledge[],
-  { campaignId, cause, at }: { campaignId: number; cause: string; at: Date },
+  options: { campaignId: number; cause: string; at: Date },
 ): Promise<number> {
+  return (await offerToWaitingPage(tx, pledges, options)).matched
+}
+
+/** Where a page of waiting gifts ended: the last gift's settlement time (as PostgreSQL wrote it) and id. */
+export interface WaitingCursor {
+  settledAt: string
+  id: string
+}
+
+const pageSize = 200
+
+/**
+ * One page of `matchRetrospectively`, from `after` on. `next` is where the following page starts,
+ * when this one was full and cap remains: a gift short on one pledge's cap may also have been
+ * refused by another pledge's per-gift or per-donor maximum, and pages of those would otherwise
+ * hide newer gifts the free cap could serve. The sweeper (offerFreeCap) walks every page.
+ */
+export async function offerToWaitingPage(
+  tx: Executor,
+  pledges: Pledge[],
+  { campaignId, cause, at, after }: { campaignId: number; cause: string; at: Date; after?: WaitingCursor },
+): Promise<{ matched: number; next: WaitingCursor | null }> {
   const hasRoom = () => pledges.some(hasFreeCap)
-  if (!hasRoom()) return 0
+  if (!hasRoom()) return { matched: 0, next: null }
   const waiting = (await tx
-    .select(giftColumns)
+    .select({ ...giftColumns, cursorAt: sql<string>`${donations.settledAt}::text` })
     .from(donations)
     .where(
-      and(eq(donations.campaignId, campaignId), eq(donations.status, 'succeeded'), sql`${donations.matchShortfallMinor} > 0`, couldUseFreeCap(pledges)),
+      and(
+        eq(donations.campaignId, campaignId),
+        eq(donations.status, 'succeeded'),
+        sql`${donations.matchShortfallMinor} > 0`,
+        couldUseFreeCap(pledges),
+        after ? sql`(${donations.settledAt}, ${donations.id}) > (${after.settledAt}::timestamptz, ${after.id}::uuid)` : undefined,
+      ),
     )
     .orderBy(donations.settledAt, donations.id)
-    .limit(200)
-    .for('update', { skipLocked: true })) as Gift[]
+    .limit(pageSize)
+    .for('update', { skipLocked: true })) as (Gift & { cursorAt: string })[]
   let matched = 0
   for (const gift of waiting) {
     if (!hasRoom()) break
@@ -115,6 +143,7 @@ export async function matchRetrospectively(
     if (shortfall !== gift.matchShortfallMinor) await setShortfall(tx, gift.id, shortfall)
   }
   await addToTotals(tx, campaignId, { matchedMinor: matched })
-  return matched
+  const last = waiting.at(-1)
+  return { matched, next: waiting.length === pageSize && last && hasRoom() ? { settledAt: last.cursorAt, id: last.id } : null }
 }
 

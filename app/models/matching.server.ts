@@ -24,7 +24,7 @@ import {
   type PledgeState,
 } from './match-rules.ts'
 import { giftTerms, money, settlementNote } from './match-settle.server.ts'
-import { matchRetrospectively } from './match-retro.server.ts'
+import { matchRetrospectively, offerToWaitingPage, type WaitingCursor } from './match-retro.server.ts'
 import {
   capRoom,
   hasFreeCap,
@@ -263,8 +263,8 @@ export async function releaseExpiredReservations(
  * but it skips a gift another transaction holds at that moment rather than wait for it, and cap
  * can also grow (a partner raises its pledge): the sweeper runs this, so a gift passed over once
  * is offered the cap again within a sweep. The pledges are read without locks first: a campaign
- * whose waiting gifts have no free cap to hope for (the usual case) takes no lock at all. Like
- * every catch-up pass, it looks at the 200 oldest waiting gifts a pledge with free cap covers.
+ * whose waiting gifts have no free cap to hope for (the usual case) takes no lock at all. Unlike
+ * the catch-up pass that runs where cap frees (one page of 200), it walks every page.
  */
 export async function offerFreeCap(db: Db, at = new Date()): Promise<number> {
   const waiting = await db
@@ -274,9 +274,15 @@ export async function offerFreeCap(db: Db, at = new Date()): Promise<number> {
   let matched = 0
   for (const { campaignId } of waiting) {
     if (!(await readPledges(db, campaignId)).some(hasFreeCap)) continue
-    matched += await db.transaction(async (tx) =>
-      matchRetrospectively(tx, await lockPledges(tx, campaignId), { campaignId, cause: `sweep:${at.toISOString()}`, at }),
-    )
+    // Every page, each in its own short transaction, so no waiting gift is out of reach.
+    let after: WaitingCursor | undefined
+    do {
+      const page = await db.transaction(async (tx) =>
+        offerToWaitingPage(tx, await lockPledges(tx, campaignId), { campaignId, cause: `sweep:${at.toISOString()}`, at, after }),
+      )
+      matched += page.matched
+      after = page.next ?? undefined
+    } while (after)
   }
   return matched
 }

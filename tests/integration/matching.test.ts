@@ -544,6 +544,27 @@ describe('catch-up passes look past gifts no open pledge covers', () => {
     await expectLedgerClean()
   })
 
+  test('the sweeper pages past gifts a pledge covers but its per-gift maximum refuses, to a newer gift the free cap can serve', async () => {
+    const { campaign, pledges } = await campaignWith([
+      { capMinor: 100, designationIds: ['love-packs'] },
+      { capMinor: 100, designationIds: ['survivor-fund'] },
+      { capMinor: 1_000_000, perGiftMaxMinor: 100 },
+    ])
+    await give(campaign.id, 100, { designationId: 'love-packs', settledAt: at(1) })
+    const fund = await give(campaign.id, 100, { designationId: 'survivor-fund', settledAt: at(2) })
+    // 201 Love Packs gifts: their own pledge is full and the general one pays each its $1 maximum,
+    // so each keeps $9 waiting, which nothing but the Love Packs pledge will ever pay.
+    for (let i = 0; i < 201; i++) await give(campaign.id, 1_000, { designationId: 'love-packs', settledAt: at(3 + i / 100) })
+    const newer = await give(campaign.id, 1_000, { designationId: 'survivor-fund', settledAt: at(10) })
+    await refund(fund.id, refundFacts('re_fund', 100))
+    // The pass where the cap freed saw only its first page; the sweeper reaches the newer gift.
+    expect(await matchOf(newer.id, pledges[1]!.id)).toBe(0)
+    await offerFreeCap(db)
+    expect(await matchOf(newer.id, pledges[1]!.id)).toBe(100)
+    expect(await pledgeOf(pledges[1]!.id)).toMatchObject({ matchedMinor: 100 })
+    await expectLedgerClean()
+  })
+
   test('the SQL that narrows a pass agrees with the matching rules, gift by gift', async () => {
     const now = Date.now()
     const { campaign } = await campaignWith([

@@ -5,7 +5,7 @@
 import { eq } from 'drizzle-orm'
 import { settleDonation } from '#app/models/gift-events.server.ts'
 import { closePledge } from '#app/models/matching.server.ts'
-import { tableRate } from '#app/models/stripe-apply.server.ts'
+import { tableRate } from '#app/models/fx-rates.server.ts'
 import { convertMinor } from '#app/utils/money.ts'
 import type { Db } from '#db/client.ts'
 import { campaigns, matchPledges } from '#db/schema/catalog.ts'

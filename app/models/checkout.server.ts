@@ -17,7 +17,7 @@ import { campaigns, designations, fiscalPartnerFees, fiscalPartners } from '#db/
 import { donations, donors, giftAidDeclarations, recurringPlans } from '#db/schema/giving.ts'
 import { endCheckout } from './gift-events.server.ts'
 import { reserveMatch } from './matching.server.ts'
-import { tableRate } from './stripe-apply.server.ts'
+import { tableRate } from './fx-rates.server.ts'
 
 /** Stripe's shortest session life is 30 minutes; the match is held a little longer for late webhooks. */
 export const checkoutLifetimeMs = 31 * 60_000

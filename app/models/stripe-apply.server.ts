@@ -1,16 +1,17 @@
 // Applying what Stripe says is true now. Every step is idempotent (keyed by Stripe ids and
 // balance transactions) and monotonic (a gift never goes back to pending, a final dispute never
 // reopens), so any order of events, and any replay, converges to the same state.
-import { and, desc, eq, lte, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { convertMinor } from '#app/utils/money.ts'
 import type { Executor } from '#db/client.ts'
-import { campaigns, fxRates } from '#db/schema/catalog.ts'
+import { campaigns } from '#db/schema/catalog.ts'
 import { donations, recurringPlans } from '#db/schema/giving.ts'
-import { payouts } from '#db/schema/ops.ts'
 import { enqueueMonthlyGiftEnded, enqueueMonthlyPaymentFailed, enqueuePaymentFailed } from './email-outbox.server.ts'
+import { tableRate } from './fx-rates.server.ts'
 import { endCheckout, markProcessing, recordDispute, recordRefund, settleDonation } from './gift-events.server.ts'
-import { postPayout, postStripeOther } from './ledger.server.ts'
+import { postStripeOther } from './ledger.server.ts'
+import { applyPayout } from './stripe-apply-payouts.server.ts'
 import { balanceFacts, expandedBalance, stripeId, type ChargeSnapshot, type InvoiceSnapshot, type SessionSnapshot, type Snapshot } from './stripe-fetch.server.ts'
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -327,17 +328,6 @@ async function installmentDonation(tx: Executor, { invoice, subscription }: Invo
   return created!.id
 }
 
-/** Finance's dated rate on or before `on`. */
-export async function tableRate(exec: Executor, base: string, quote: string, on: Date): Promise<string | null> {
-  const [row] = await exec
-    .select({ rate: fxRates.rate })
-    .from(fxRates)
-    .where(and(eq(fxRates.base, base), eq(fxRates.quote, quote), lte(fxRates.effectiveOn, on.toISOString().slice(0, 10))))
-    .orderBy(desc(fxRates.effectiveOn))
-    .limit(1)
-  return row?.rate ?? null
-}
-
 const planStatus: Record<string, 'active' | 'past_due' | 'canceled' | 'abandoned'> = {
   active: 'active',
   trialing: 'active',
@@ -373,44 +363,3 @@ async function applySubscription(tx: Executor, subscription: Stripe.Subscription
     })
   }
 }
-
-/** How far along a payout's status is; Stripe only ever moves it forward. */
-const payoutStage = (status: SQL) => sql`array_position(array['pending', 'in_transit', 'paid', 'failed', 'canceled']::text[], ${status}::text)`
-
-async function applyPayout(tx: Executor, fiscalPartnerId: string, payout: Stripe.Payout) {
-  const balanceId = stripeId(payout.balance_transaction)
-  const failureId = stripeId(payout.failure_balance_transaction)
-  await tx
-    .insert(payouts)
-    .values({
-      id: payout.id,
-      fiscalPartnerId,
-      amountMinor: payout.amount,
-      currency: payout.currency.toUpperCase(),
-      status: payout.status,
-      arrivalDate: fromUnix(payout.arrival_date),
-      balanceTransactionId: balanceId,
-      failureBalanceTransactionId: failureId,
-      failureCode: payout.failure_code,
-    })
-    .onConflictDoUpdate({
-      target: payouts.id,
-      // Snapshots of one payout can be applied out of order (two events re-fetched at once): a
-      // status only moves forward (pending → in_transit → paid → failed, or canceled), and a failure
-      // once seen stays recorded.
-      set: {
-        status: sql`case when ${payoutStage(sql`excluded.status`)} >= ${payoutStage(sql`${payouts.status}`)} then excluded.status else ${payouts.status} end`,
-        failureBalanceTransactionId: sql`coalesce(excluded.failure_balance_transaction_id, ${payouts.failureBalanceTransactionId})`,
-        failureCode: sql`coalesce(excluded.failure_code, ${payouts.failureCode})`,
-        updatedAt: new Date(),
-      },
-    })
-  const common = { payoutId: payout.id, fiscalPartnerId, currency: payout.currency.toUpperCase(), amountMinor: payout.amount }
-  if (balanceId && (payout.status === 'paid' || payout.status === 'failed')) {
-    await postPayout(tx, { ...common, kind: 'payout', balanceTransactionId: balanceId, effectiveAt: fromUnix(payout.arrival_date) })
-  }
-  if (failureId) {
-    await postPayout(tx, { ...common, kind: 'payout_failure', balanceTransactionId: failureId, effectiveAt: new Date() })
-  }
-}
-
